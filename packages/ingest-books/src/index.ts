@@ -1,0 +1,13 @@
+export { BOOK_META_FIELDS, BOOKS_SOURCE, readBooks, bookDocument, parseTextBook } from './books.js';
+export type { ReadBooksOptions, BooksProgress, BookMeta } from './books.js';
+export { stdlibBooks, resolvePackageDir } from './stdlib.js';
+export type { StdlibBooksOptions, StdlibPackage } from './stdlib.js';
+export { parseGutenberg, languageCode } from './gutenberg.js';
+export type { GutenbergBook } from './gutenberg.js';
+export { parseAozora } from './aozora.js';
+export type { AozoraBook } from './aozora.js';
+export { readEpub } from './epub.js';
+export type { EpubBook } from './epub.js';
+export { normalizeText, documentId, naturalCompare } from './normalize.js';
+export { expandInputs } from './inputs.js';
+export type { InputFile } from './inputs.js';
