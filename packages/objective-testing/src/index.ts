@@ -1,0 +1,15 @@
+export {
+  FIXTURE_SPECIAL,
+  FIXTURE_BOOKS,
+  sharedCorporaDir,
+  gutenbergBody,
+  splitSentences,
+  splitWords,
+  loadFixtureCorpus,
+  fixtureCorpus,
+  streamDocuments,
+  take,
+} from './corpus.js';
+export type { FixtureCorpus, FixtureCorpusOptions } from './corpus.js';
+export { testHeadContext, testForwardContext, batchTensors, sliceBatch } from './contexts.js';
+export type { TestHeadContext, TestModelOptions } from './contexts.js';
