@@ -1,0 +1,307 @@
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import {
+  EmptyInputError,
+  InputNotFoundError,
+  InvalidTextError,
+  MalformedInputError,
+  type Document,
+  type PretextError,
+} from '@pretext/core';
+import type { MetaField } from '@pretext/shards';
+import { readAt, readRange } from './bytes.js';
+import { decodeHtml } from './charset.js';
+import { extractMainText, type ExtractOptions } from './extract.js';
+import { gunzipMembers } from './gzip.js';
+import { parseHttpResponse } from './http.js';
+import type { WorkUnit } from './plan.js';
+import { RecordParser, type RawRecord } from './warc.js';
+
+export const SOURCE = 'commoncrawl';
+
+/** Metadata columns of Common Crawl documents (all nullable). */
+export const COMMONCRAWL_META_FIELDS: MetaField[] = [
+  { name: 'url', type: 'utf8' },
+  { name: 'date', type: 'utf8' },
+  { name: 'record_id', type: 'utf8' },
+  { name: 'language', type: 'utf8' },
+  { name: 'content_type', type: 'utf8' },
+  { name: 'file', type: 'utf8' },
+];
+
+/** Why a record gave no document. WARC types that never carry page text are reported by their type name. */
+export type SkipReason =
+  | 'warcinfo'
+  | 'request'
+  | 'metadata'
+  | 'revisit'
+  | 'continuation'
+  | 'filedesc'
+  | 'other-type'
+  | 'http-status'
+  | 'not-http'
+  | 'not-html'
+  | 'empty-text'
+  | 'too-large';
+
+export interface SkipDetail {
+  readonly file: string;
+  readonly position: number;
+  readonly recordType: string;
+  readonly url: string | null;
+  readonly contentType?: string | null;
+  readonly status?: number;
+}
+
+export interface ReadProgress {
+  /** Bytes of the unit read from disk so far (compressed bytes for gzip files). */
+  readonly bytes: number;
+  readonly documents: number;
+}
+
+export interface ReadCommonCrawlOptions {
+  /** Called for each record that gives no document, with the reason. */
+  onSkip?: (reason: SkipReason, detail: SkipDetail) => void;
+  /**
+   * Called for damaged input (truncated or corrupt gzip, malformed record, invalid UTF-8, empty file); reading
+   * goes on with the next good record. Without `onError`, or with `strict`, the first error is thrown instead.
+   */
+  onError?: (error: PretextError) => void;
+  strict?: boolean;
+  /** Called after each gzip member or chunk read. */
+  onProgress?: (progress: ReadProgress) => void;
+  /** Main-text extraction settings for HTML. */
+  extract?: ExtractOptions;
+  /** Record blocks larger than this are skipped (`too-large`). Default 64 MiB. */
+  maxRecordBytes?: number;
+}
+
+/** sha256 of `source NUL text`, first 32 hex digits: equal text from the same source gets the same id. */
+export function documentId(source: string, text: string): string {
+  return createHash('sha256').update(source).update('\0').update(text).digest('hex').slice(0, 32);
+}
+
+const HTML_TYPES = /^(text\/html|application\/xhtml\+xml|application\/xml\+xhtml|text\/xhtml)$/;
+const HTML_SNIFF = /<(?:!doctype\s+html|html|head|body|title|div|p)[\s>]/i;
+
+/** The media type without parameters, lower-cased; null when absent. */
+function mediaType(value: string | undefined): string | null {
+  if (!value) return null;
+  const type = value.split(';')[0]!.trim().toLowerCase();
+  return type || null;
+}
+
+function cleanUri(uri: string | undefined): string | null {
+  if (!uri) return null;
+  const t = uri.trim();
+  // Wget (WARC/1.0 drafts) wraps the URI in angle brackets.
+  return t.startsWith('<') && t.endsWith('>') ? t.slice(1, -1) : t;
+}
+
+function arcDate(d: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$/.exec(d);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}Z` : d;
+}
+
+/** Text as it goes into a document: Unix newlines, no trailing spaces, at most one blank line in a row. */
+export function normalizeText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[ \t\u00a0]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/**
+ * Documents from one Common Crawl file or work unit: WET conversion records as they are, WARC/ARC responses
+ * with HTML payloads through main-text extraction. Everything else is skipped and reported via `onSkip`.
+ */
+export async function* readCommonCrawl(unitOrFile: WorkUnit | string, options: ReadCommonCrawlOptions = {}): AsyncGenerator<Document> {
+  const unit: WorkUnit = typeof unitOrFile === 'string' ? { file: unitOrFile, start: 0, end: Infinity, index: 0 } : unitOrFile;
+  const file = unit.file;
+  const report = (error: PretextError) => {
+    if (options.strict || !options.onError) throw error;
+    options.onError(error);
+  };
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    throw new InputNotFoundError(file);
+  }
+  if (size === 0) {
+    report(new EmptyInputError(file, 'empty file'));
+    return;
+  }
+  const maxRecordBytes = options.maxRecordBytes ?? 64 << 20;
+  const parser = new RecordParser({ maxRecordBytes });
+  const handle = await open(file, 'r');
+  const head = await readAt(handle, 0, 2).finally(() => handle.close());
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  const end = Math.min(unit.end, size);
+  let documents = 0;
+
+  const toDocument = (rec: RawRecord): Document | null => {
+    const skip = (reason: SkipReason, extra: Partial<SkipDetail> = {}) => {
+      options.onSkip?.(reason, {
+        file,
+        position: rec.position,
+        recordType: rec.format === 'arc' ? 'arc' : (rec.headers.get('warc-type') ?? ''),
+        url: cleanUri(rec.headers.get(rec.format === 'arc' ? 'url' : 'warc-target-uri')),
+        ...extra,
+      });
+      return null;
+    };
+    let url: string | null;
+    let date: string | null;
+    let recordId: string | null = null;
+    let language: string | null = null;
+    let text: string;
+    let contentType: string | null;
+    if (rec.format === 'arc') {
+      url = rec.headers.get('url') ?? null;
+      if (url?.startsWith('filedesc:')) return skip('filedesc');
+      date = arcDate(rec.headers.get('archive-date') ?? '');
+      const page = htmlText(rec, rec.headers.get('content-type'), true);
+      if (page.skip) return skip(page.skip, page);
+      text = page.text;
+      contentType = page.contentType;
+    } else {
+      const type = (rec.headers.get('warc-type') ?? '').toLowerCase();
+      url = cleanUri(rec.headers.get('warc-target-uri'));
+      date = rec.headers.get('warc-date') ?? null;
+      recordId = rec.headers.get('warc-record-id') ?? null;
+      language = rec.headers.get('warc-identified-content-language') || null;
+      if (type === 'conversion') {
+        if (!isUtf8(rec.body)) {
+          report(new InvalidTextError(file, rec.position + firstInvalidUtf8(rec.body), 'WET conversion record is not valid UTF-8'));
+          return null;
+        }
+        text = rec.body.toString('utf8');
+        contentType = mediaType(rec.headers.get('content-type')) ?? 'text/plain';
+      } else if (type === 'response' || type === 'resource') {
+        const page = htmlText(rec, type === 'resource' ? rec.headers.get('content-type') : undefined, type === 'response');
+        if (page.skip) return skip(page.skip, page);
+        text = page.text;
+        contentType = page.contentType;
+      } else if (type === 'warcinfo' || type === 'request' || type === 'metadata' || type === 'revisit' || type === 'continuation') {
+        return skip(type);
+      } else {
+        return skip('other-type');
+      }
+    }
+    text = normalizeText(text);
+    if (!text) return skip('empty-text', { contentType });
+    return {
+      id: documentId(SOURCE, text),
+      text,
+      source: SOURCE,
+      meta: { url, date, record_id: recordId, language, content_type: contentType, file },
+    };
+  };
+
+  /** Main text of an HTML response/resource, or why there is none. */
+  const htmlText = (
+    rec: RawRecord,
+    declaredType: string | undefined,
+    http: boolean,
+  ): { skip?: SkipReason; text: string; contentType: string | null; status?: number } => {
+    let payload = rec.body;
+    let httpType: string | undefined = declaredType;
+    let status: number | undefined;
+    if (http) {
+      const response = parseHttpResponse(rec.body, maxRecordBytes);
+      if (!response) return { skip: 'not-http', text: '', contentType: mediaType(rec.headers.get('content-type')) };
+      status = response.status;
+      if (status < 200 || status >= 300) return { skip: 'http-status', text: '', contentType: null, status };
+      payload = response.payload;
+      httpType = response.headers.get('content-type');
+    }
+    const identified = mediaType(rec.headers.get('warc-identified-payload-type'));
+    const declared = mediaType(httpType);
+    let type = identified ?? declared;
+    if (!type) {
+      // Nothing declared: sniff the first bytes as a browser would.
+      if (HTML_SNIFF.test(payload.toString('latin1', 0, Math.min(payload.length, 1024)))) type = 'text/html';
+    }
+    if (!type || !HTML_TYPES.test(type)) return { skip: 'not-html', text: '', contentType: type, ...(status !== undefined ? { status } : {}) };
+    const decoded = decodeHtml(payload, httpType);
+    return { text: extractMainText(decoded.text, options.extract), contentType: type };
+  };
+
+  const handleEvents = function* (final: boolean): Generator<Document, boolean> {
+    for (const event of parser.drain(final)) {
+      if (event.kind === 'error') {
+        report(new MalformedInputError(file, event.position, event.reason));
+        continue;
+      }
+      if (event.kind === 'oversize') {
+        options.onSkip?.('too-large', {
+          file,
+          position: event.position,
+          recordType: event.headers.get('warc-type') ?? '',
+          url: cleanUri(event.headers.get('warc-target-uri')),
+        });
+        continue;
+      }
+      // Plain files: records that start at or after `end` belong to the next unit.
+      if (!gzip && event.record.position >= end) return true;
+      const doc = toDocument(event.record);
+      if (doc) {
+        documents++;
+        yield doc;
+      }
+    }
+    return false;
+  };
+
+  if (gzip) {
+    let bytes = 0;
+    for await (const event of gunzipMembers(file, unit.start, end)) {
+      if (event.kind === 'error') {
+        parser.discard();
+        const resumed = event.resumedAt === null ? '' : `; reading resumed at byte ${event.resumedAt}`;
+        report(new MalformedInputError(file, event.position, `${event.reason}${resumed}`));
+        continue;
+      }
+      bytes += event.compressedBytes;
+      parser.push(event.data, event.position, false);
+      yield* handleEvents(false);
+      options.onProgress?.({ bytes, documents });
+    }
+    yield* handleEvents(true);
+  } else {
+    let bytes = 0;
+    let position = unit.start;
+    for await (const chunk of readRange(file, unit.start, size, 4 << 20)) {
+      parser.push(chunk, position, true);
+      position += chunk.length;
+      bytes += chunk.length;
+      if (yield* handleEvents(false)) return;
+      options.onProgress?.({ bytes, documents });
+      // Past the unit's end with nothing pending: the next record belongs to the next unit.
+      if (position >= end && parser.pending === 0) return;
+    }
+    yield* handleEvents(true);
+  }
+}
+
+/** Offset of the first byte that breaks UTF-8 (for error positions); `bytes.length` if none does. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (n === 0 || i + n >= b.length) return i;
+    const c1 = b[i + 1]!;
+    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f)) return i;
+    for (let k = 1; k <= n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return b.length;
+}
