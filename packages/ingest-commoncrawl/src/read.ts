@@ -175,7 +175,8 @@ export async function* readCommonCrawl(unitOrFile: WorkUnit | string, options: R
       language = rec.headers.get('warc-identified-content-language') || null;
       if (type === 'conversion') {
         if (!isUtf8(rec.body)) {
-          report(new InvalidTextError(file, rec.position + firstInvalidUtf8(rec.body), 'WET conversion record is not valid UTF-8'));
+          const offset = rec.exact ? rec.position + rec.bodyOffset + firstInvalidUtf8(rec.body) : rec.position;
+          report(new InvalidTextError(file, offset, `WET conversion record${rec.exact ? '' : ' in the gzip member'} is not valid UTF-8`));
           return null;
         }
         text = rec.body.toString('utf8');

@@ -19,6 +19,10 @@ export interface RawRecord {
   readonly body: Buffer;
   /** Byte offset in the file: the record itself (plain files) or the gzip member it starts in. */
   readonly position: number;
+  /** True when `position` is the record's own offset (uncompressed input), so `position + bodyOffset` is the body's. */
+  readonly exact: boolean;
+  /** Bytes from the record start to its body. */
+  readonly bodyOffset: number;
 }
 
 export type ParseEvent =
@@ -107,6 +111,16 @@ export class RecordParser {
     return this.buf.length - this.i + this.skipping;
   }
 
+  private isExact(index: number): boolean {
+    const at = this.base + index;
+    let exact = false;
+    for (const s of this.segments) {
+      if (s.at > at) break;
+      exact = s.exact;
+    }
+    return exact;
+  }
+
   private positionOf(index: number): number {
     const at = this.base + index;
     let seg: Segment | undefined;
@@ -186,6 +200,8 @@ export class RecordParser {
             headers: headers.map,
             body: buf.subarray(bodyStart, bodyStart + length),
             position: this.positionOf(start),
+            exact: this.isExact(start),
+            bodyOffset: bodyStart - start,
           },
         };
         continue;
@@ -224,7 +240,15 @@ export class RecordParser {
       ]);
       yield {
         kind: 'record',
-        record: { format: 'arc', version: 'ARC', headers: map, body: buf.subarray(lf + 1, lf + 1 + length), position: this.positionOf(start) },
+        record: {
+          format: 'arc',
+          version: 'ARC',
+          headers: map,
+          body: buf.subarray(lf + 1, lf + 1 + length),
+          position: this.positionOf(start),
+          exact: this.isExact(start),
+          bodyOffset: lf + 1 - start,
+        },
       };
     }
   }
