@@ -1,0 +1,2 @@
+export { sop, resolveSopOptions, SOP_LABEL } from './sop.js';
+export type { SopOptions, ResolvedSopOptions } from './sop.js';
