@@ -94,6 +94,15 @@ describe('writeTokenizedDocuments / readTokenizedDocuments', () => {
     await expect(writeTokenizedDocuments([], { outDir: a, vocabSize: 0 })).rejects.toThrow(/vocabSize=0/);
   });
 
+  it('resumes an interrupted run to the same manifest', async () => {
+    const dir = await tempDir();
+    const docs = makeDocs(200, 1000);
+    const full = await writeTokenizedDocuments(docs, { outDir: dir, vocabSize: 1000, maxShardTokens: 5000 });
+    await rm(path.join(dir, 'manifest.json'));
+    for (const s of full.shards.slice(2)) await rm(path.join(dir, s.file));
+    expect(await writeTokenizedDocuments(docs, { outDir: dir, vocabSize: 1000, maxShardTokens: 5000, resume: true })).toEqual(full);
+  });
+
   it('refuses to read token shards as documents', async () => {
     const dir = await tempDir();
     await writeTokenizedDocuments(makeDocs(3, 100), { outDir: dir, vocabSize: 100 });

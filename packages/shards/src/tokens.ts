@@ -19,6 +19,8 @@ export interface WriteTokenizedDocumentsOptions {
   /** A record batch is closed at this many rows. Default 65536. */
   maxBatchRows?: number;
   onProgress?: (p: { rows: number; tokens: number; shards: number }) => void;
+  /** Continue an interrupted run (see `writeDocuments`): finished shards are kept and their documents skipped. */
+  resume?: boolean;
 }
 
 export function tokenSchema(vocabSize: number): Schema {
@@ -74,10 +76,15 @@ export async function writeTokenizedDocuments(
     options.onProgress?.({ rows, tokens, shards: out.shardCount + 1 });
   };
 
-  await out.init();
+  const resume = await out.init(options.resume);
   try {
     for await (const doc of docs) {
       if (typeof doc.id !== 'string' || doc.id === '') throw new ConfigError('document.id', doc.id, 'a non-empty string');
+      if (resume.skip(doc.id)) {
+        rows++;
+        tokens += doc.ids.length;
+        continue;
+      }
       const tokenIds = doc.ids;
       // One pass for the range check; the copy into the column converts to UInt16/UInt32.
       for (let i = 0; i < tokenIds.length; i++) {
@@ -109,6 +116,7 @@ export async function writeTokenizedDocuments(
         await flush();
       }
     }
+    resume.finish();
     await flush();
     return await out.finish('tokens', { ...options.settings, vocabSize }, { ...options.stats, documents: rows, tokens });
   } catch (error) {

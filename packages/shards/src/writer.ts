@@ -1,13 +1,78 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, readdir, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { AsyncByteQueue, RecordBatch, RecordBatchFileWriter, type Schema } from 'apache-arrow';
-import { CREATED_BY, MANIFEST_FILE, removeIfExists, writeManifest, type Manifest, type SchemaField, type ShardInfo } from './manifest.js';
+import { AsyncByteQueue, RecordBatch, RecordBatchFileWriter, RecordBatchReader, type Schema } from 'apache-arrow';
+import { ConfigError } from '@pretext/core';
+import { CREATED_BY, MANIFEST_FILE, removeIfExists, sha256File, writeManifest, type Manifest, type SchemaField, type ShardInfo } from './manifest.js';
 
 export const shardFileName = (index: number): string => `part-${String(index).padStart(5, '0')}.arrow`;
 const tmpName = (file: string): string => `.${file}.tmp`;
 const SHARD_RE = /^part-\d{5,}\.arrow$/;
 const TMP_RE = /^\.(part-\d{5,}\.arrow|manifest\.json)\.tmp$/;
+
+/** Reads a finished shard of an interrupted run: rows, size, sha256 and the sha256 of its ids; null if unusable. */
+async function readFinishedShard(file: string, schema: Schema): Promise<(Omit<ShardInfo, 'file'> & { ids: string }) | null> {
+  const expected = JSON.stringify(schemaFields(schema));
+  const ids = createHash('sha256');
+  let rows = 0;
+  const fh = await open(file, 'r');
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    await reader.open();
+    if (JSON.stringify(schemaFields(reader.schema)) !== expected) return null;
+    for await (const batch of reader) {
+      const id = batch.getChildAt(0)!;
+      for (let i = 0; i < batch.numRows; i++) ids.update(String(id.get(i))).update('\0');
+      rows += batch.numRows;
+    }
+  } catch {
+    return null; // truncated or damaged: it is rewritten
+  } finally {
+    await fh.close();
+  }
+  return { rows, bytes: (await stat(file)).size, sha256: await sha256File(file), ids: ids.digest('hex') };
+}
+
+/**
+ * What a resumed writer skips: the documents already in the kept shards. It checks, shard by shard, that the
+ * skipped documents have the same ids as the kept rows, so a resume with different input fails instead of
+ * silently mixing two runs.
+ */
+export class Resume {
+  private shard = 0;
+  private inShard = 0;
+  private hash = createHash('sha256');
+  skipped = 0;
+  constructor(readonly outDir: string, readonly shards: readonly (ShardInfo & { ids: string })[]) {}
+
+  get rows(): number {
+    return this.shards.reduce((n, s) => n + s.rows, 0);
+  }
+
+  /** True while `id` belongs to a kept shard (and is then to be skipped). */
+  skip(id: string): boolean {
+    const current = this.shards[this.shard];
+    if (!current) return false;
+    this.hash.update(id).update('\0');
+    this.skipped++;
+    if (++this.inShard === current.rows) {
+      if (this.hash.digest('hex') !== current.ids) {
+        throw new ConfigError('resume', this.outDir, `the same input as the interrupted run (the documents of ${current.file} differ); rerun without resume`);
+      }
+      this.shard++;
+      this.inShard = 0;
+      this.hash = createHash('sha256');
+    }
+    return true;
+  }
+
+  /** Called at the end of the input: fails if it ended inside the kept shards. */
+  finish(): void {
+    if (this.shard < this.shards.length) {
+      throw new ConfigError('resume', this.outDir, `the same input as the interrupted run (the input ended after ${this.skipped} documents, the kept shards hold ${this.rows}); rerun without resume`);
+    }
+  }
+}
 
 export function schemaFields(schema: Schema): SchemaField[] {
   return schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable }));
@@ -86,12 +151,31 @@ export class ShardSetWriter {
 
   constructor(readonly outDir: string, readonly schema: Schema) {}
 
-  async init(): Promise<void> {
+  /**
+   * Prepares the folder. Without `resume`, earlier shards are deleted. With `resume`, the finished shards of an
+   * interrupted run (part-00000… in sequence, each a complete Arrow file with this schema) are kept and the returned
+   * `Resume` tells the writer how many documents they hold, so it can skip exactly those and continue at the next
+   * shard: shard boundaries depend only on the document stream, so the result equals an uninterrupted run.
+   */
+  async init(resume = false): Promise<Resume> {
     await mkdir(this.outDir, { recursive: true });
     await removeIfExists(path.join(this.outDir, MANIFEST_FILE));
-    for (const name of (await readdir(this.outDir)).sort()) {
-      if (SHARD_RE.test(name) || TMP_RE.test(name)) await removeIfExists(path.join(this.outDir, name));
+    const names = (await readdir(this.outDir)).sort();
+    for (const name of names) if (TMP_RE.test(name)) await removeIfExists(path.join(this.outDir, name));
+    const kept: (ShardInfo & { ids: string })[] = [];
+    if (resume) {
+      for (let i = 0; ; i++) {
+        const file = shardFileName(i);
+        if (!names.includes(file)) break;
+        const info = await readFinishedShard(path.join(this.outDir, file), this.schema);
+        if (!info) break;
+        kept.push({ file, ...info });
+      }
     }
+    for (const { ids: _, ...info } of kept) this.shards.push(info);
+    const keep = new Set(kept.map((s) => s.file));
+    for (const name of names) if (SHARD_RE.test(name) && !keep.has(name)) await removeIfExists(path.join(this.outDir, name));
+    return new Resume(this.outDir, kept);
   }
 
   get openRows(): number {
