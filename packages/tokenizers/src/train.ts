@@ -94,21 +94,18 @@ export async function trainWordPiece(texts: AsyncIterable<string> | Iterable<str
   const lowercase = options.lowercase ?? true;
   const normOptions: BertNormalizerOptions = { cleanText: true, handleChineseChars: true, stripAccents: lowercase, lowercase };
   const normalizer = new BertNormalizer(normOptions);
-  const pre: PreTokenizer = (text, start, end, out) => {
-    const n = normalizer.normalize(text, start, end, false).text;
-    const spans = new Spans();
-    bertPreTokenize(n, 0, n.length, spans);
-    // pieces refer to the normalized string: hand them over as strings via the side channel
-    for (let k = 0; k < spans.length; k += 2) pendingWords.push(n.slice(spans.data[k]!, spans.data[k + 1]!));
-    void out;
-  };
-  const pendingWords: string[] = [];
   const counts = new Map<string, number>();
+  const spans = new Spans();
   let done = 0;
   for await (const text of texts) {
-    pre(text, 0, text.length, new Spans());
-    for (const w of pendingWords) counts.set(w, (counts.get(w) ?? 0) + 1);
-    pendingWords.length = 0;
+    if (typeof text !== 'string') throw new ConfigError('texts', typeof text, 'an iterable of strings');
+    const n = normalizer.normalize(text, 0, text.length, false).text;
+    spans.clear();
+    bertPreTokenize(n, 0, n.length, spans);
+    for (let k = 0; k < spans.length; k += 2) {
+      const w = n.slice(spans.data[k]!, spans.data[k + 1]!);
+      counts.set(w, (counts.get(w) ?? 0) + 1);
+    }
     if (++done % PROGRESS_EVERY === 0) options.onProgress?.({ phase: 'count', done, total: done });
   }
   options.onProgress?.({ phase: 'count', done, total: done });

@@ -52,3 +52,11 @@ export function englishTexts(limit = Infinity): string[] {
   }
   return out;
 }
+
+/** Wikipedia wikitext (XML dumps, uncompressed): Latgalian (smallwiki) and Vietnamese (viwiki), with markup. */
+export function wikipedia(): { name: string; text: string }[] {
+  return ['wikipedia/dumpster-dive/smallwiki-latest-pages-articles.xml', 'wikipedia/wikiextractor-viwiki/test.xml'].map((p) => ({
+    name: path.basename(p),
+    text: readText(corpora(p)),
+  }));
+}
