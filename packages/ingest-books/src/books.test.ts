@@ -174,6 +174,17 @@ describe('inputs and errors', () => {
     expect(doc).toMatchObject({ text: 'Été à la mer.', meta: { title: 'Les Misérables', author: 'Victor Hugo', language: 'fr' } });
   });
 
+  it('reads UTF-16 text with a byte order mark as the same book', async () => {
+    const utf8 = await readFile(path.join(BOOKS, 'gutenberg/ebookmaker/69030-0.txt'), 'utf8');
+    const file = path.join(tmp, 'utf16.txt');
+    await writeFile(file, Buffer.from(utf8, 'utf16le')); // the UTF-8 BOM becomes the UTF-16LE BOM ff fe
+    expect((await readFile(file)).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xfe]));
+    const [a] = await collect(readBooks([file]));
+    const [b] = await collect(readBooks([path.join(BOOKS, 'gutenberg/ebookmaker/69030-0.txt')]));
+    expect(a!.id).toBe(b!.id);
+    expect(a!.meta!.title).toBe('The girl in the crowd');
+  });
+
   it('round-trips through document shards with BOOK_META_FIELDS', async () => {
     const out = path.join(tmp, 'shards');
     const docs = await collect(readBooks([path.join(BOOKS, 'gutenberg'), path.join(BOOKS, 'aozora')]));

@@ -67,7 +67,8 @@ function resolveHref(base: string, href: string): string {
 export function readEpub(bytes: Uint8Array, file: string): EpubBook {
   let zip: Unzipped;
   try {
-    zip = unzipSync(bytes);
+    // Images, fonts, audio and styles are never read: leave them compressed.
+    zip = unzipSync(bytes, { filter: (f) => !/\.(jpe?g|png|gif|webp|bmp|tiff?|ttf|otf|woff2?|mp3|mp4|m4a|ogg|css)$/i.test(f.name) });
   } catch (error) {
     throw new MalformedInputError(file, 'its zip directory', `is not a readable EPUB: ${(error as Error).message}`);
   }
