@@ -135,6 +135,11 @@ export interface ObjectiveHead {
   /** How many items each term sums over in this host batch. Must depend on the data only, never on the model. */
   counts(batch: Batch): Readonly<Record<string, number>>;
   forward(ctx: ForwardContext): ObjectiveOutput;
+  /**
+   * Optional: output logits `[rows, vocabSize]` from final hidden states `[rows, dModel]` of the main backbone, for
+   * sampling (a decoder's next-token distribution) and export. Called inside `tf.tidy` by the trainer.
+   */
+  readonly logits?: (hidden: Tensor2D) => Tensor2D;
 }
 
 /** Where an objective came from, so worker threads and resumed runs can rebuild the same value. */

@@ -1,0 +1,2 @@
+export { clm } from './clm.js';
+export type { ClmOptions } from './clm.js';

@@ -1,0 +1,162 @@
+import {
+  ConfigError,
+  EmptyInputError,
+  Rng,
+  collate,
+  seedFromString,
+  type Batch,
+  type Composition,
+  type Example,
+  type SpecialTokens,
+  type TokenizedDocument,
+} from '@pretext/core';
+
+/** Where the training data comes from; the CLI builds this from token shards. */
+export interface TrainData {
+  /** Documents of one pass over the training set; called again with the next epoch number when it ends. */
+  train: (epoch: number) => AsyncIterable<TokenizedDocument>;
+  /** Held-out documents; the first `evalBatches · batchSize` examples are the fixed validation set. */
+  validation?: () => AsyncIterable<TokenizedDocument>;
+}
+
+/** Exact position in the example stream: a resumed run replays the epoch's stream and skips `consumed` examples. */
+export interface DataPosition {
+  readonly epoch: number;
+  readonly consumed: number;
+}
+
+export interface ExampleStreamOptions {
+  readonly composition: Composition;
+  readonly data: TrainData;
+  readonly seqLen: number;
+  readonly vocabSize: number;
+  readonly special: SpecialTokens;
+  readonly seed: number;
+  /** Examples held for shuffling (tf.data-style buffer). 1 disables shuffling. */
+  readonly shuffleBuffer: number;
+}
+
+/**
+ * The training example stream: documents → the composition's examples (seeded per epoch) → a seeded shuffle
+ * buffer → examples, epoch after epoch. Everything random derives from `seed` and the epoch, so the stream is a
+ * pure function of (seed, epoch, position) and a resume replays it exactly.
+ */
+export class ExampleStream {
+  private iterator: AsyncIterator<Example> | null = null;
+  private epoch = 0;
+  private consumed = 0;
+  /** Seconds spent waiting for examples (the loader's share of the wall time). */
+  waitSeconds = 0;
+
+  constructor(private readonly options: ExampleStreamOptions) {
+    if (!(Number.isInteger(options.shuffleBuffer) && options.shuffleBuffer >= 1)) throw new ConfigError('shuffleBuffer', options.shuffleBuffer, 'an integer >= 1');
+  }
+
+  position(): DataPosition {
+    return { epoch: this.epoch, consumed: this.consumed };
+  }
+
+  /** Moves to a saved position by replaying that epoch's stream (cheap next to training). */
+  async seek(position: DataPosition): Promise<void> {
+    await this.close();
+    this.epoch = position.epoch;
+    this.consumed = 0;
+    this.iterator = this.open(this.epoch);
+    for (let i = 0; i < position.consumed; i++) {
+      const r = await this.iterator.next();
+      if (r.done) throw new ConfigError('resume data position', position, 'a position inside the data; the training data changed since the checkpoint');
+      this.consumed++;
+    }
+  }
+
+  /** The next `n` examples, starting new epochs as needed. */
+  async take(n: number): Promise<Example[]> {
+    const started = performance.now();
+    const out: Example[] = [];
+    let emptyEpochs = 0;
+    while (out.length < n) {
+      this.iterator ??= this.open(this.epoch);
+      const r = await this.iterator.next();
+      if (r.done) {
+        if (this.consumed === 0 && ++emptyEpochs >= 1) {
+          throw new EmptyInputError('training data', `epoch ${this.epoch} produced no examples`);
+        }
+        this.epoch++;
+        this.consumed = 0;
+        this.iterator = null;
+        continue;
+      }
+      this.consumed++;
+      out.push(r.value);
+    }
+    this.waitSeconds += (performance.now() - started) / 1000;
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.iterator?.return?.();
+    this.iterator = null;
+  }
+
+  private open(epoch: number): AsyncIterator<Example> {
+    const { composition, data, seqLen, vocabSize, special, seed, shuffleBuffer } = this.options;
+    const rng = new Rng(seedFromString(`examples/epoch-${epoch}`, seed));
+    const examples = composition.examples(data.train(epoch), { seqLen, vocabSize, special, rng });
+    const shuffled = shuffleBuffer > 1 ? shuffleStream(examples, shuffleBuffer, new Rng(seedFromString(`shuffle/epoch-${epoch}`, seed))) : examples;
+    return shuffled[Symbol.asyncIterator]();
+  }
+}
+
+/** tf.data's shuffle buffer: fill `size` items, then emit a random one and put the next input in its place. */
+async function* shuffleStream<T>(source: AsyncIterable<T>, size: number, rng: Rng): AsyncIterable<T> {
+  const buffer: T[] = [];
+  for await (const item of source) {
+    if (buffer.length < size) {
+      buffer.push(item);
+      continue;
+    }
+    const j = rng.int(size);
+    yield buffer[j]!;
+    buffer[j] = item;
+  }
+  while (buffer.length > 0) {
+    const j = rng.int(buffer.length);
+    const item = buffer[j]!;
+    buffer[j] = buffer[buffer.length - 1]!;
+    buffer.pop();
+    yield item;
+  }
+}
+
+/** The fixed validation batches: the first `batches · batchSize` examples, unshuffled, with a fixed seed. */
+export async function validationBatches(
+  options: Omit<ExampleStreamOptions, 'shuffleBuffer'>,
+  batchSize: number,
+  batches: number,
+): Promise<Batch[]> {
+  const { composition, data, seqLen, vocabSize, special, seed } = options;
+  if (!data.validation) return [];
+  const rng = new Rng(seedFromString('examples/validation', seed));
+  const examples: Example[] = [];
+  const wanted = batchSize * batches;
+  for await (const e of composition.examples(data.validation(), { seqLen, vocabSize, special, rng })) {
+    examples.push(e);
+    if (examples.length >= wanted) break;
+  }
+  const out: Batch[] = [];
+  for (let i = 0; i < examples.length; i += batchSize) out.push(checkBatch(collate(examples.slice(i, i + batchSize)), vocabSize));
+  return out;
+}
+
+/** Refuses token ids outside the model's vocabulary (a tokenizer that does not match the model). */
+export function checkBatch(batch: Batch, vocabSize: number): Batch {
+  const ids = batch.columns['input_ids'];
+  if (!ids) throw new ConfigError('batch', Object.keys(batch.columns), 'an input_ids column');
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (id < 0 || id >= vocabSize) {
+      throw new ConfigError('vocabSize', vocabSize, `a vocabulary that holds every token id, but the data has id ${id}; use the tokenizer the shards were made with, or its vocabulary size`);
+    }
+  }
+  return batch;
+}

@@ -1,0 +1,16 @@
+export { selectBackend, BACKEND_NAMES } from './backend.js';
+export type { BackendName, SelectedBackend, SelectBackendOptions } from './backend.js';
+export { MODEL_PRESETS, resolveModelConfig } from './model.js';
+export type { ModelConfig } from './model.js';
+export { train } from './train.js';
+export type { TrainOptions, TrainResult, ProgressEvent, SampleOptions } from './train.js';
+export type { TrainData, DataPosition } from './data.js';
+export { generate, pickToken } from './generate.js';
+export type { GenerateOptions, LanguageModel } from './generate.js';
+export { learningRateAt } from './optimizer.js';
+export type { Schedule } from './optimizer.js';
+export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
+export type { NamedTensor, DecodedSafetensors } from './safetensors.js';
+export { listCheckpoints } from './checkpoint.js';
+export type { CheckpointState } from './checkpoint.js';
+export type { TF } from '@pretext/core';

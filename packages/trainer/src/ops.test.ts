@@ -1,0 +1,85 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TF, Tensor } from '@pretext/core';
+import { selectBackend } from './backend.js';
+import { createOps, type Ops } from './ops.js';
+
+let tf: TF;
+let ops: Ops;
+beforeAll(async () => {
+  tf = (await selectBackend({ backend: 'wasm' })).tf;
+  ops = createOps(tf, 'wasm');
+});
+
+function maxDiff(a: Tensor, b: Tensor): number {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  expect(x.length).toBe(y.length);
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
+  return m;
+}
+
+/** Gradients of sum(f(inputs) · w) for a fixed random w, so every output element matters. */
+function grads(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): Tensor[] {
+  return tf.tidy(() => {
+    const w = tf.randomNormal(f(...inputs).shape, 0, 1, 'float32', 5);
+    return tf.grads((...xs: Tensor[]) => tf.sum(tf.mul(f(...xs), w)))(inputs);
+  });
+}
+
+describe('backend-tuned ops', () => {
+  it('matMul without transposed kernels has the same values and gradients as tf.matMul', () => {
+    for (const [ta, tb, shapeA, shapeB] of [
+      [false, false, [5, 7], [7, 3]],
+      [false, true, [5, 7], [3, 7]],
+      [true, false, [7, 5], [7, 3]],
+      [false, false, [4, 5, 7], [4, 7, 3]],
+      [false, true, [4, 5, 7], [4, 3, 7]],
+    ] as const) {
+      const a = tf.randomNormal([...shapeA], 0, 1, 'float32', 1);
+      const b = tf.randomNormal([...shapeB], 0, 1, 'float32', 2);
+      expect(maxDiff(ops.matMul(a, b, ta, tb), tf.matMul(a, b, ta, tb))).toBeLessThan(1e-5);
+      const fast = grads((x, y) => ops.matMul(x!, y!, ta, tb), [a, b]);
+      const ref = grads((x, y) => tf.matMul(x!, y!, ta, tb), [a, b]);
+      expect(maxDiff(fast[0]!, ref[0]!)).toBeLessThan(1e-4);
+      expect(maxDiff(fast[1]!, ref[1]!)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('embedding gradient through scatterND sums repeated ids like a one-hot matMul', () => {
+    const table = tf.randomNormal([11, 6], 0, 1, 'float32', 3);
+    const ids = tf.tensor2d([[1, 4, 4, 0], [4, 10, 1, 1]], [2, 4], 'int32');
+    const out = ops.embed(table, ids);
+    expect(out.shape).toEqual([2, 4, 6]);
+    const oneHot = (t: Tensor) => tf.reshape(tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), 11), t), [2, 4, 6]);
+    expect(maxDiff(out, oneHot(table))).toBeLessThan(1e-6);
+    const [g] = grads((t) => ops.embed(t!, ids), [table]);
+    const [ref] = grads((t) => oneHot(t!), [table]);
+    expect(maxDiff(g!, ref!)).toBeLessThan(1e-5);
+  });
+
+  it('layerNorm and GELU with hand-written gradients match autodiff of their formulas', () => {
+    const x = tf.randomNormal([6, 16], 0.5, 2, 'float32', 4);
+    const gamma = tf.randomNormal([16], 1, 0.1, 'float32', 5);
+    const beta = tf.randomNormal([16], 0, 0.1, 'float32', 6);
+    const refLn = (xi: Tensor, g: Tensor, b: Tensor) => {
+      const { mean, variance } = tf.moments(xi, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(xi, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+    };
+    expect(maxDiff(ops.layerNorm(x, gamma, beta), refLn(x, gamma, beta))).toBeLessThan(1e-5);
+    const fast = grads((a, b, c) => ops.layerNorm(a!, b!, c!), [x, gamma, beta]);
+    const ref = grads((a, b, c) => refLn(a!, b!, c!), [x, gamma, beta]);
+    for (let i = 0; i < 3; i++) expect(maxDiff(fast[i]!, ref[i]!)).toBeLessThan(1e-4);
+    const refGelu = (t: Tensor) => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(t, tf.mul(0.044715, tf.pow(t, 3)))))));
+    expect(maxDiff(ops.gelu(x), refGelu(x))).toBeLessThan(1e-5);
+    expect(maxDiff(grads((t) => ops.gelu(t!), [x])[0]!, grads((t) => refGelu(t!), [x])[0]!)).toBeLessThan(1e-4);
+  });
+
+  it('hands objectives a tf whose matMul and gather are the fast ones and everything else is tfjs', () => {
+    expect(ops.objectiveTf.matMul).toBe(ops.matMul);
+    expect(ops.objectiveTf.softmax).toBe(tf.softmax);
+    const table = tf.randomNormal([5, 3]);
+    const ids = tf.tensor1d([0, 4, 4], 'int32');
+    expect(maxDiff(ops.objectiveTf.gather(table, ids), tf.gather(table, ids))).toBe(0);
+  });
+});

@@ -1,0 +1,164 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, NonFiniteLossError, type Objective, type TokenizedDocument } from '@pretext/core';
+import { clm } from '@pretext/objective-clm';
+import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '../test/corpus.js';
+import { decodeSafetensors } from './safetensors.js';
+import { train, type TrainOptions } from './train.js';
+import type { ModelConfig } from './model.js';
+
+const docs = bookDocuments('gutenberg/markovify/sherlock.txt');
+const trainDocs = docs.filter((_, i) => i % 10 !== 0);
+const valDocs = docs.filter((_, i) => i % 10 === 0);
+const tiny: ModelConfig = { architecture: 'decoder', dModel: 32, nLayers: 1, nHeads: 2, dFF: 64, maxPositions: 32, dropout: 0 };
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pretext-trainer-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+function options(outDir: string, overrides: Partial<TrainOptions> = {}): TrainOptions {
+  return {
+    objectives: [clm()],
+    data: { train: () => stream(trainDocs), validation: () => stream(valDocs) },
+    vocabSize: BYTE_VOCAB,
+    special: BYTE_SPECIAL,
+    model: tiny,
+    outDir,
+    seqLen: 32,
+    batchSize: 8,
+    maxSteps: 12,
+    learningRate: 3e-3,
+    warmupSteps: 2,
+    evalEvery: 6,
+    evalBatches: 2,
+    logEvery: 1,
+    checkpointEvery: 4,
+    keepCheckpoints: 2,
+    shuffleBuffer: 64,
+    seed: 7,
+    ...overrides,
+  };
+}
+
+async function readRows(file: string): Promise<Record<string, number | string>[]> {
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => JSON.parse(l) as Record<string, number | string>);
+}
+
+describe('train', () => {
+  it('lowers the loss on real text and writes metrics, config, plot and checkpoints', async () => {
+    const out = await tempDir();
+    const result = await train(options(out, { maxSteps: 24, evalEvery: 12, checkpointEvery: 8, sample: { prompt: Int32Array.from(Buffer.from('The ')), maxNewTokens: 12 } }));
+    expect(result.backend.name).toBe('wasm');
+    expect(result.steps).toBe(24);
+    expect(result.validation!.last).toBeLessThan(result.validation!.first - 0.5);
+    expect(result.train.last).toBeLessThan(result.train.first - 0.5);
+    const rows = await readRows(result.metricsFile);
+    const trainRows = rows.filter((r) => r['split'] === undefined);
+    const valRows = rows.filter((r) => r['split'] === 'val');
+    expect(trainRows.map((r) => r['step'])).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    for (const r of trainRows) {
+      expect(typeof r['loss']).toBe('number');
+      expect(r['lr']).toBeGreaterThan(0);
+      expect(r['tokens_per_second']).toBeGreaterThan(0);
+    }
+    expect(valRows.map((r) => r['step'])).toEqual([0, 12, 24]);
+    for (const r of valRows) {
+      expect(r['perplexity']).toBeCloseTo(Math.exp(r['loss'] as number), 6);
+      expect(r['clm.accuracy']).toBeGreaterThanOrEqual(0);
+    }
+    // Warmup then cosine decay to 10% of the peak.
+    expect(trainRows[0]!['lr']).toBeCloseTo(1.5e-3, 9);
+    expect(trainRows[1]!['lr']).toBeCloseTo(3e-3, 9);
+    expect(trainRows.at(-1)!['lr']).toBeCloseTo(3e-4, 9);
+    const config = JSON.parse(await readFile(path.join(out, 'config.json'), 'utf8'));
+    expect(config.model.dModel).toBe(32);
+    expect(config.objectives[0].name).toBe('clm');
+    const svg = await readFile(result.plotFile, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('learning rate');
+    // keepCheckpoints: 2 → only the last two remain.
+    expect((await readdir(path.join(out, 'checkpoints'))).sort()).toEqual(['step-16', 'step-24']);
+    const weights = decodeSafetensors(await readFile(path.join(out, 'checkpoints/step-24/model.safetensors')));
+    expect(weights.tensors.get('backbone/wte')!.shape).toEqual([BYTE_VOCAB, 32]);
+    expect(weights.tensors.get('clm/bias')!.shape).toEqual([BYTE_VOCAB]);
+    // Samples start with the prompt; training changes what follows it.
+    expect([...result.samples!.before.slice(0, 4)]).toEqual([...Buffer.from('The ')]);
+    expect([...result.samples!.after]).not.toEqual([...result.samples!.before]);
+  });
+
+  it('gives identical losses for the same seed and different ones for another seed', async () => {
+    const a = await train(options(await tempDir()));
+    const b = await train(options(await tempDir()));
+    const c = await train(options(await tempDir(), { seed: 8 }));
+    const losses = async (file: string) => (await readRows(file)).map((r) => r['loss']);
+    const la = await losses(a.metricsFile);
+    expect(await losses(b.metricsFile)).toEqual(la);
+    expect(await losses(c.metricsFile)).not.toEqual(la);
+  });
+
+  it('resumes from the last checkpoint with the same losses as an uninterrupted run', async () => {
+    const full = await train(options(await tempDir()));
+    const dir = await tempDir();
+    await train(options(dir, { maxSteps: 12, checkpointEvery: 5 })); // checkpoints at 5, 10, 12
+    // Simulate a run killed after step 5: drop the later checkpoints.
+    await rm(path.join(dir, 'checkpoints/step-10'), { recursive: true });
+    await rm(path.join(dir, 'checkpoints/step-12'), { recursive: true });
+    const resumed = await train(options(dir, { resume: true, checkpointEvery: 5 }));
+    expect(resumed.steps).toBe(12);
+    const key = (r: Record<string, number | string>) => `${r['split'] ?? 'train'}:${r['step']}:${r['loss']}`;
+    const a = (await readRows(full.metricsFile)).map(key);
+    const b = (await readRows(resumed.metricsFile)).map(key);
+    expect(b).toEqual(a);
+  });
+
+  it('refuses a vocabulary that does not hold the data or the special tokens', async () => {
+    await expect(train(options(await tempDir(), { vocabSize: 100, special: { pad: 0, eos: 1 } }))).rejects.toThrow(/vocabSize=100.*id \d+/);
+    await expect(train(options(await tempDir(), { vocabSize: 256 }))).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('stops on a non-finite loss with NonFiniteLossError naming the step and the last good checkpoint', async () => {
+    // clm whose loss becomes NaN on the 6th forward pass: a real objective through the contract.
+    const base = clm();
+    let calls = 0;
+    const poisoned: Objective = {
+      ...base,
+      head: (ctx) => {
+        const head = base.head(ctx);
+        return {
+          ...head,
+          forward: (fctx) => {
+            const out = head.forward(fctx);
+            if (fctx.training && ++calls === 6) return { ...out, sums: { lm: ctx.tf.mul(out.sums['lm']!, NaN) as typeof out.sums['lm'] } };
+            return out;
+          },
+        };
+      },
+    };
+    const dir = await tempDir();
+    const error = await train(options(dir, { objectives: [poisoned], checkpointEvery: 4, evalEvery: 100 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    const e = error as NonFiniteLossError;
+    expect(e.step).toBe(6);
+    expect(e.lastCheckpoint).toBe(path.join(dir, 'checkpoints', 'step-4'));
+    expect(e.message).toMatch(/step 6/);
+    expect(await readdir(path.join(dir, 'checkpoints'))).toEqual(['step-4']);
+  });
+
+  it('rejects an objective mix without a builder or a model of the wrong architecture', async () => {
+    await expect(train(options(await tempDir(), { model: 'bert-tiny' }))).rejects.toThrow(/model\.architecture/);
+    await expect(train(options(await tempDir(), { seqLen: 64 }))).rejects.toThrow(/maxPositions=32/);
+  });
+});
+
+export type { TokenizedDocument };

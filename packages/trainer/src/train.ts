@@ -1,0 +1,505 @@
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  ConfigError,
+  NonFiniteLossError,
+  Rng,
+  collate,
+  composeObjectives,
+  seedFromString,
+  type ObjectiveSpec,
+  type SpecialTokens,
+} from '@pretext/core';
+import { selectBackend, type BackendName } from './backend.js';
+import { listCheckpoints, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { ExampleStream, checkBatch, validationBatches, type TrainData } from './data.js';
+import { generate } from './generate.js';
+import { resolveModelConfig, type ModelConfig } from './model.js';
+import { AdamW, clipByGlobalNorm, globalNorm, learningRateAt, type Schedule } from './optimizer.js';
+import { renderLossPlot, type PlotRow } from './plot.js';
+import { Session } from './session.js';
+
+export interface SampleOptions {
+  readonly prompt: Int32Array;
+  readonly maxNewTokens: number;
+  /** Default 0.8. */
+  readonly temperature?: number;
+  /** Default 40. */
+  readonly topK?: number;
+}
+
+export interface ProgressEvent {
+  readonly step: number;
+  readonly maxSteps: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly tokensPerSecond: number;
+  readonly etaSeconds: number;
+  /** Present on steps that ran a validation pass. */
+  readonly val?: Record<string, number>;
+  /** What the trainer is doing when it is not stepping: 'eval', 'sample', 'checkpoint'. */
+  readonly phase?: 'train' | 'eval' | 'sample' | 'checkpoint';
+}
+
+export interface TrainOptions {
+  objectives: ObjectiveSpec[];
+  data: TrainData;
+  vocabSize: number;
+  special: SpecialTokens;
+  model: string | ModelConfig;
+  /** Run folder: metrics.jsonl, config.json, loss.svg, checkpoints/. */
+  outDir: string;
+  /** Tokens per example. Default 128 (at most the model's maxPositions). */
+  seqLen?: number;
+  /** Examples per micro-batch. Default 16. */
+  batchSize?: number;
+  /** Micro-batches per optimizer step. Default 1. */
+  gradAccumulation?: number;
+  maxSteps: number;
+  /** Peak learning rate. Default 1e-3 for decoders, 5e-4 for encoders (small models). */
+  learningRate?: number;
+  /** Default min(200, ceil(5% of maxSteps)). */
+  warmupSteps?: number;
+  /** Default 'cosine' (to 10% of the peak). */
+  schedule?: Schedule;
+  /** Decoupled weight decay on matrices and embeddings. Default 0.1 for decoders (GPT), 0.01 for encoders (BERT). */
+  weightDecay?: number;
+  /** Global-norm clipping threshold. Default 1.0; 0 disables. */
+  clipNorm?: number;
+  /** Validation every N steps (and at step 0 and at the end). Default max(1, round(maxSteps / 10)). */
+  evalEvery?: number;
+  /** Fixed validation batches. Default 4. */
+  evalBatches?: number;
+  /** Metrics row every N steps (mean loss over them). Default max(1, floor(maxSteps / 200)). */
+  logEvery?: number;
+  /** Checkpoint every N steps and at the end. Default max(1, round(maxSteps / 5)). */
+  checkpointEvery?: number;
+  /** Checkpoints kept. Default 3. */
+  keepCheckpoints?: number;
+  /** Continue from the newest checkpoint in outDir/checkpoints. Default false. */
+  resume?: boolean;
+  backend?: BackendName;
+  /** Seeds initialisation, data order, dropout and sampling. Default 0. */
+  seed?: number;
+  /** Wall-clock budget: the decay is fitted to it and training stops in time for the final eval. */
+  maxSeconds?: number;
+  /** Examples in the shuffle buffer. Default 1024. */
+  shuffleBuffer?: number;
+  sample?: SampleOptions;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export interface TrainResult {
+  runDir: string;
+  backend: { name: BackendName; reason: string };
+  steps: number;
+  train: { first: number; last: number };
+  validation?: { first: number; last: number };
+  metricsFile: string;
+  plotFile: string;
+  checkpoint: string | null;
+  tokensPerSecond: number;
+  seconds: number;
+  samples?: { before: Int32Array; after: Int32Array };
+  /** Parameters in the model. */
+  parameters: number;
+  /** Time waiting for examples vs computing steps; headroom = compute / wait (how much faster the loader is). */
+  loader: { waitSeconds: number; computeSeconds: number; headroom: number };
+  /** Final validation values per objective (`clm.lm`, `clm.accuracy`, …). */
+  validationMetrics?: Record<string, number>;
+}
+
+interface Resolved {
+  seqLen: number;
+  batchSize: number;
+  gradAccumulation: number;
+  maxSteps: number;
+  learningRate: number;
+  warmupSteps: number;
+  schedule: Schedule;
+  weightDecay: number;
+  clipNorm: number;
+  evalEvery: number;
+  evalBatches: number;
+  logEvery: number;
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  seed: number;
+  shuffleBuffer: number;
+  maxSeconds: number | null;
+}
+
+function positiveInt(key: string, value: unknown): number {
+  if (!(typeof value === 'number' && Number.isInteger(value) && value >= 1)) throw new ConfigError(key, value, 'a positive integer');
+  return value;
+}
+
+function nonNegative(key: string, value: unknown): number {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) throw new ConfigError(key, value, 'a non-negative number');
+  return value;
+}
+
+function resolveOptions(o: TrainOptions, architecture: 'encoder' | 'decoder'): Resolved {
+  const maxSteps = positiveInt('maxSteps', o.maxSteps);
+  const learningRate = o.learningRate ?? (architecture === 'decoder' ? 1e-3 : 5e-4);
+  if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new ConfigError('learningRate', learningRate, 'a positive number');
+  const schedule = o.schedule ?? 'cosine';
+  if (!['cosine', 'linear', 'constant'].includes(schedule)) throw new ConfigError('schedule', schedule, 'cosine, linear or constant');
+  const evalEvery = positiveInt('evalEvery', o.evalEvery ?? Math.max(1, Math.round(maxSteps / 10)));
+  return {
+    seqLen: positiveInt('seqLen', o.seqLen ?? 128),
+    batchSize: positiveInt('batchSize', o.batchSize ?? 16),
+    gradAccumulation: positiveInt('gradAccumulation', o.gradAccumulation ?? 1),
+    maxSteps,
+    learningRate,
+    warmupSteps: nonNegative('warmupSteps', o.warmupSteps ?? Math.min(200, Math.ceil(maxSteps * 0.05))),
+    schedule,
+    weightDecay: nonNegative('weightDecay', o.weightDecay ?? (architecture === 'decoder' ? 0.1 : 0.01)),
+    clipNorm: nonNegative('clipNorm', o.clipNorm ?? 1),
+    evalEvery,
+    evalBatches: positiveInt('evalBatches', o.evalBatches ?? 4),
+    logEvery: positiveInt('logEvery', o.logEvery ?? Math.max(1, Math.floor(maxSteps / 200))),
+    checkpointEvery: positiveInt('checkpointEvery', o.checkpointEvery ?? Math.max(1, Math.round(maxSteps / 5))),
+    keepCheckpoints: positiveInt('keepCheckpoints', o.keepCheckpoints ?? 3),
+    seed: o.seed ?? 0,
+    shuffleBuffer: positiveInt('shuffleBuffer', o.shuffleBuffer ?? 1024),
+    maxSeconds: o.maxSeconds === undefined ? null : nonNegative('maxSeconds', o.maxSeconds),
+  };
+}
+
+function checkSpecial(special: SpecialTokens, vocabSize: number): void {
+  for (const [name, id] of Object.entries(special)) {
+    if (id === undefined) continue;
+    if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) {
+      throw new ConfigError(`special.${name}`, id, `a token id below vocabSize=${vocabSize}; the tokenizer does not match the model's vocabulary`);
+    }
+  }
+}
+
+/**
+ * Pre-trains a transformer with the given objectives. Builds the model the composition asks for (decoder or
+ * encoder), streams examples, steps AdamW with exact gradient accumulation, evaluates on fixed batches, writes
+ * metrics, a plot and checkpoints into `outDir`, and returns a summary.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const startedAt = performance.now();
+  const composition = composeObjectives(options.objectives);
+  const vocabSize = positiveInt('vocabSize', options.vocabSize);
+  checkSpecial(options.special, vocabSize);
+  const model = resolveModelConfig(options.model, composition.architecture);
+  const r = resolveOptions(options, composition.architecture);
+  if (r.seqLen > model.maxPositions) throw new ConfigError('seqLen', r.seqLen, `at most the model's maxPositions=${model.maxPositions}`);
+  if (options.sample && composition.architecture !== 'decoder') throw new ConfigError('sample', 'sample', 'a decoder objective (clm): encoders do not generate text');
+
+  const backend = await selectBackend(options.backend ? { backend: options.backend } : {});
+  const { tf } = backend;
+  const runDir = path.resolve(options.outDir);
+  const checkpointRoot = path.join(runDir, 'checkpoints');
+  const metricsFile = path.join(runDir, 'metrics.jsonl');
+  const plotFile = path.join(runDir, 'loss.svg');
+  await mkdir(runDir, { recursive: true });
+
+  const fingerprint = {
+    vocabSize,
+    special: options.special,
+    model,
+    objectives: composition.objectives.map(({ objective, weight }) => ({ name: objective.name, weight, options: objective.options })),
+    seqLen: r.seqLen,
+    batchSize: r.batchSize,
+    gradAccumulation: r.gradAccumulation,
+    seed: r.seed,
+    shuffleBuffer: r.shuffleBuffer,
+  };
+  const config = {
+    ...fingerprint,
+    architecture: composition.architecture,
+    modelName: typeof options.model === 'string' ? options.model : null,
+    maxSteps: r.maxSteps,
+    learningRate: r.learningRate,
+    warmupSteps: r.warmupSteps,
+    schedule: r.schedule,
+    minLearningRateRatio: 0.1,
+    weightDecay: r.weightDecay,
+    adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    clipNorm: r.clipNorm,
+    evalEvery: r.evalEvery,
+    evalBatches: r.evalBatches,
+    logEvery: r.logEvery,
+    checkpointEvery: r.checkpointEvery,
+    keepCheckpoints: r.keepCheckpoints,
+    maxSeconds: r.maxSeconds,
+    backend: { name: backend.name, reason: backend.reason, tfjs: tf.version_core },
+    objectives: composition.objectives.map(({ objective, weight }) => ({
+      name: objective.name,
+      weight,
+      options: objective.options,
+      origin: objective.origin ?? null,
+    })),
+  };
+
+  const session = new Session({ tf, backend: backend.name, composition, model, vocabSize, seqLen: r.seqLen, seed: r.seed });
+  const optimizer = new AdamW(tf, session.store.list(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: r.weightDecay });
+  const stream = new ExampleStream({
+    composition,
+    data: options.data,
+    seqLen: r.seqLen,
+    vocabSize,
+    special: options.special,
+    seed: r.seed,
+    shuffleBuffer: r.shuffleBuffer,
+  });
+  try {
+    const valBatches = await validationBatches(
+      { composition, data: options.data, seqLen: r.seqLen, vocabSize, special: options.special, seed: r.seed },
+      r.batchSize,
+      r.evalBatches,
+    );
+
+    let step = 0;
+    let scheduleSteps = r.maxSteps;
+    let trainFirst: number | null = null;
+    let valFirst: number | null = null;
+    let tokens = 0;
+    let priorElapsed = 0;
+    let lastCheckpoint: string | null = null;
+    const lossRows: PlotRow[] = [];
+    const lrRows: PlotRow[] = [];
+
+    if (options.resume) {
+      const latest = (await listCheckpoints(checkpointRoot)).at(-1);
+      if (latest) {
+        const state = await loadCheckpoint(latest.dir, session, optimizer);
+        const mismatch = Object.keys(fingerprint).find(
+          (k) => JSON.stringify((fingerprint as Record<string, unknown>)[k]) !== JSON.stringify(state.fingerprint[k]),
+        );
+        if (mismatch) {
+          throw new ConfigError(mismatch, (fingerprint as Record<string, unknown>)[mismatch], `${JSON.stringify(state.fingerprint[mismatch])} as in the checkpoint ${latest.dir}; resume with the same settings or start a new run folder`);
+        }
+        step = state.step;
+        // The decay horizon continues as saved unless the run was extended with a new maxSteps.
+        scheduleSteps = state.fingerprint['maxSteps'] === r.maxSteps ? state.scheduleSteps : r.maxSteps;
+        trainFirst = state.train.first;
+        valFirst = state.validation.first;
+        tokens = state.tokens;
+        priorElapsed = state.elapsedSeconds;
+        lastCheckpoint = latest.dir;
+        await stream.seek(state.data);
+        // Keep the metrics written up to the checkpoint; rows after it are produced again.
+        const kept = await truncateMetrics(metricsFile, step);
+        for (const row of kept) addPlotRows(row, lossRows, lrRows);
+      }
+    }
+    if (step === 0) {
+      await writeFile(metricsFile, '');
+    }
+    await writeFile(path.join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+
+    const writeRow = async (row: Record<string, unknown>) => {
+      await appendFile(metricsFile, `${JSON.stringify(row)}\n`);
+      addPlotRows(row, lossRows, lrRows);
+    };
+    const refreshPlot = async () => {
+      const svg = await renderLossPlot(lossRows, lrRows, `${composition.names.join(' + ')} · ${typeof options.model === 'string' ? options.model : 'custom model'}`);
+      await writeFile(plotFile, svg);
+    };
+
+    let lastVal: { loss: number; values: Record<string, number> } | null = null;
+    let evalSeconds = 0;
+    const runEval = async (atStep: number) => {
+      if (valBatches.length === 0) return undefined;
+      const t0 = performance.now();
+      const result = session.evaluate(valBatches);
+      evalSeconds = (performance.now() - t0) / 1000;
+      lastVal = result;
+      valFirst ??= result.loss;
+      const row = { step: atStep, split: 'val', loss: result.loss, perplexity: Math.exp(result.loss), ...result.values };
+      await writeRow(row);
+      return { loss: result.loss, perplexity: Math.exp(result.loss), ...result.values };
+    };
+
+    const rng = () => new Rng(seedFromString('sample', r.seed));
+    const languageModel = { contextLength: r.seqLen, nextTokenLogits: (ids: Int32Array) => session.nextTokenLogits(ids) };
+    const sampleNow = () =>
+      options.sample
+        ? generate(languageModel, {
+            prompt: options.sample.prompt,
+            maxNewTokens: options.sample.maxNewTokens,
+            temperature: options.sample.temperature ?? 0.8,
+            topK: options.sample.topK ?? 40,
+            rng: rng(),
+            ...(options.special.eos !== undefined ? { stopToken: options.special.eos } : {}),
+          })
+        : undefined;
+    let sampleSeconds = 0;
+    const sampleStart = performance.now();
+    const before = sampleNow();
+    sampleSeconds = (performance.now() - sampleStart) / 1000;
+
+    if (step === 0) {
+      options.onProgress?.({ step: 0, maxSteps: r.maxSteps, loss: NaN, lr: 0, tokensPerSecond: 0, etaSeconds: NaN, phase: 'eval' });
+      const val = await runEval(0);
+      if (val) {
+        options.onProgress?.({ step: 0, maxSteps: r.maxSteps, loss: NaN, lr: 0, tokensPerSecond: 0, etaSeconds: NaN, val, phase: 'eval' });
+        await refreshPlot();
+      }
+    }
+
+    const runStart = performance.now() / 1000 - priorElapsed;
+    const stepStart = performance.now() / 1000;
+    const startStep = step;
+    let computeSeconds = 0;
+    let window = { loss: 0, steps: 0, tokens: 0, seconds: 0 };
+    let lastLoss = NaN;
+    let rate = 0;
+    const tokensPerStep = r.batchSize * r.gradAccumulation * r.seqLen;
+
+    const fitScheduleToBudget = () => {
+      if (r.maxSeconds === null) return;
+      const done = step - startStep;
+      if (done < 3) return;
+      const elapsed = performance.now() / 1000 - stepStart;
+      const perStep = elapsed / done;
+      // Leave time for the final evaluation, the sample and a checkpoint.
+      const reserve = evalSeconds + sampleSeconds + 1;
+      const left = r.maxSeconds - (performance.now() / 1000 - startedAt / 1000) - reserve;
+      scheduleSteps = Math.max(step + 1, Math.min(r.maxSteps, step + Math.floor(left / perStep)));
+    };
+
+    while (step < r.maxSteps && step < scheduleSteps) {
+      const micro = [];
+      for (let i = 0; i < r.gradAccumulation; i++) micro.push(checkBatch(collate(await stream.take(r.batchSize)), vocabSize));
+      const t0 = performance.now();
+      const result = session.gradients(micro, step + 1);
+      const norm = globalNorm(tf, result.grads);
+      if (!Number.isFinite(result.loss) || !Number.isFinite(norm)) {
+        for (const g of result.grads.values()) g.dispose();
+        throw new NonFiniteLossError(step + 1, Number.isFinite(result.loss) ? norm : result.loss, lastCheckpoint);
+      }
+      clipByGlobalNorm(tf, result.grads, norm, r.clipNorm);
+      const lr = learningRateAt(step + 1, {
+        learningRate: r.learningRate,
+        warmupSteps: r.warmupSteps,
+        totalSteps: scheduleSteps,
+        schedule: r.schedule,
+        minRatio: 0.1,
+      });
+      optimizer.apply(result.grads, lr);
+      for (const g of result.grads.values()) g.dispose();
+      step++;
+      const seconds = (performance.now() - t0) / 1000;
+      computeSeconds += seconds;
+      tokens += tokensPerStep;
+      trainFirst ??= result.loss;
+      lastLoss = result.loss;
+      window.loss += result.loss;
+      window.steps++;
+      window.tokens += tokensPerStep;
+      window.seconds += seconds;
+      rate = tokensPerStep / seconds;
+      if (step % 10 === 0) fitScheduleToBudget();
+      const remaining = Math.min(r.maxSteps, scheduleSteps) - step;
+      const eta = remaining * (computeSeconds / Math.max(1, step - startStep));
+
+      if (step % r.logEvery === 0 || step === r.maxSteps || step >= scheduleSteps) {
+        const row: Record<string, unknown> = {
+          step,
+          loss: window.loss / window.steps,
+          lr,
+          tokens_per_second: window.tokens / window.seconds,
+          grad_norm: norm,
+          elapsed_s: performance.now() / 1000 - runStart,
+        };
+        for (const [k, v] of Object.entries(result.metrics)) if (v.count > 0) row[k] = v.sum / v.count;
+        await writeRow(row);
+        window = { loss: 0, steps: 0, tokens: 0, seconds: 0 };
+      }
+      const last = step >= r.maxSteps || step >= scheduleSteps;
+      let val: Record<string, number> | undefined;
+      if (step % r.evalEvery === 0 || last) {
+        options.onProgress?.({ step, maxSteps: r.maxSteps, loss: result.loss, lr, tokensPerSecond: rate, etaSeconds: eta, phase: 'eval' });
+        val = await runEval(step);
+        await refreshPlot();
+        fitScheduleToBudget();
+      }
+      options.onProgress?.({ step, maxSteps: r.maxSteps, loss: result.loss, lr, tokensPerSecond: rate, etaSeconds: eta, ...(val ? { val } : {}), phase: 'train' });
+      if (step % r.checkpointEvery === 0 || last) {
+        lastCheckpoint = await saveCheckpoint(
+          checkpointRoot,
+          session,
+          optimizer,
+          {
+            format: 'pretext-checkpoint',
+            version: 1,
+            step,
+            optimizerStep: optimizer.step,
+            data: stream.position(),
+            seed: r.seed,
+            scheduleSteps,
+            fingerprint: { ...fingerprint, maxSteps: r.maxSteps },
+            train: { first: trainFirst },
+            validation: { first: valFirst },
+            tokens,
+            elapsedSeconds: performance.now() / 1000 - runStart,
+          } satisfies CheckpointState,
+          r.keepCheckpoints,
+        );
+      }
+    }
+    if (lossRows.length > 0) await refreshPlot();
+
+    options.onProgress?.({ step, maxSteps: r.maxSteps, loss: lastLoss, lr: 0, tokensPerSecond: rate, etaSeconds: 0, phase: 'sample' });
+    const after = sampleNow();
+    const trainRows = lossRows.filter((row) => row.series === 'train');
+    const finalVal = lastVal as { loss: number; values: Record<string, number> } | null;
+    const result: TrainResult = {
+      runDir,
+      backend: { name: backend.name, reason: backend.reason },
+      steps: step,
+      train: { first: trainFirst ?? NaN, last: trainRows.at(-1)?.value ?? NaN },
+      metricsFile,
+      plotFile,
+      checkpoint: lastCheckpoint,
+      tokensPerSecond: computeSeconds > 0 ? ((step - startStep) * tokensPerStep) / computeSeconds : 0,
+      seconds: (performance.now() - startedAt) / 1000,
+      parameters: session.store.count(),
+      loader: { waitSeconds: stream.waitSeconds, computeSeconds, headroom: stream.waitSeconds > 0 ? computeSeconds / stream.waitSeconds : Infinity },
+    };
+    if (valFirst !== null && finalVal) {
+      result.validation = { first: valFirst, last: finalVal.loss };
+      result.validationMetrics = finalVal.values;
+    }
+    if (before && after) result.samples = { before, after };
+    return result;
+  } finally {
+    await stream.close();
+    optimizer.dispose();
+    session.dispose();
+  }
+}
+
+function addPlotRows(row: Record<string, unknown>, lossRows: PlotRow[], lrRows: PlotRow[]): void {
+  const step = row['step'] as number;
+  const loss = row['loss'] as number;
+  if (row['split'] === 'val') {
+    lossRows.push({ step, series: 'validation', value: loss });
+  } else {
+    lossRows.push({ step, series: 'train', value: loss });
+    if (typeof row['lr'] === 'number') lrRows.push({ step, series: 'lr', value: row['lr'] });
+  }
+}
+
+async function truncateMetrics(file: string, step: number): Promise<Record<string, unknown>[]> {
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const rows = text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((row) => (row['step'] as number) <= step);
+  await writeFile(file, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+  return rows;
+}
