@@ -1,0 +1,70 @@
+import { Rng, seedFromString, type TokenizedDocument } from '@pretext/core';
+import { readManifest, readTokenizedDocuments } from '@pretext/shards';
+import type { TrainData } from '@pretext/trainer';
+
+export interface ShardDataOptions {
+  /** Fraction of documents held out for validation, chosen by a hash of the document id (stable across runs). */
+  validationFraction: number;
+  seed: number;
+  /** Corpora up to this many tokens are shuffled globally in memory each epoch; larger ones stream in shard order. */
+  inMemoryTokens?: number;
+}
+
+/**
+ * Turns a folder of token shards into the trainer's data: a deterministic held-out split by document id, and a
+ * seeded document order per epoch.
+ */
+export async function tokenShardData(dir: string, options: ShardDataOptions): Promise<TrainData & { trainTokens: number; validationTokens: number; documents: number }> {
+  const manifest = await readManifest(dir);
+  const threshold = Math.round(options.validationFraction * 1_000_000);
+  const isValidation = (id: string) => seedFromString(id, options.seed) % 1_000_000 < threshold;
+  const totalTokens = Number((manifest.stats as { tokens?: number } | undefined)?.tokens ?? Number.POSITIVE_INFINITY);
+  const limit = options.inMemoryTokens ?? 50_000_000;
+
+  const train: TokenizedDocument[] = [];
+  const validation: TokenizedDocument[] = [];
+  let trainTokens = 0;
+  let validationTokens = 0;
+  let documents = 0;
+  if (totalTokens <= limit) {
+    for await (const doc of readTokenizedDocuments(dir)) {
+      documents++;
+      if (isValidation(doc.id)) {
+        validation.push(doc);
+        validationTokens += doc.ids.length;
+      } else {
+        train.push(doc);
+        trainTokens += doc.ids.length;
+      }
+    }
+    return {
+      trainTokens,
+      validationTokens,
+      documents,
+      async *train(epoch: number) {
+        const order = new Rng(options.seed + 7919 * (epoch + 1)).shuffle(Array.from(train.keys()));
+        for (const i of order) yield train[i]!;
+      },
+      async *validation() {
+        yield* validation;
+      },
+    };
+  }
+  // Too large to hold: stream, filtering by the same split.
+  for await (const doc of readTokenizedDocuments(dir)) {
+    documents++;
+    if (isValidation(doc.id)) validationTokens += doc.ids.length;
+    else trainTokens += doc.ids.length;
+  }
+  return {
+    trainTokens,
+    validationTokens,
+    documents,
+    async *train() {
+      for await (const doc of readTokenizedDocuments(dir)) if (!isValidation(doc.id)) yield doc;
+    },
+    async *validation() {
+      for await (const doc of readTokenizedDocuments(dir)) if (isValidation(doc.id)) yield doc;
+    },
+  };
+}

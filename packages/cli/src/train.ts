@@ -1,0 +1,85 @@
+import type { ObjectiveSpec } from '@pretext/core';
+import { loadTokenizer, type Tokenizer } from '@pretext/tokenizers';
+import { train, type BackendName, type TrainOptions, type TrainResult } from '@pretext/trainer';
+import { tokenShardData } from './data.js';
+import { createBar, formatSeconds } from './progress.js';
+
+export interface TrainCommandOptions {
+  objectives: ObjectiveSpec[];
+  data: string;
+  tokenizer: string;
+  model: string;
+  out: string;
+  maxSteps: number;
+  seqLen?: number;
+  batchSize?: number;
+  gradAccumulation?: number;
+  learningRate?: number;
+  warmupSteps?: number;
+  evalEvery?: number;
+  checkpointEvery?: number;
+  validationFraction?: number;
+  resume?: boolean;
+  backend?: BackendName;
+  seed?: number;
+  maxSeconds?: number;
+  samplePrompt?: string;
+  quiet?: boolean;
+}
+
+export interface TrainCommandResult {
+  result: TrainResult;
+  tokenizer: Tokenizer;
+  data: { documents: number; trainTokens: number; validationTokens: number };
+}
+
+/** `pretext train`: token shards + tokenizer + objectives into a run folder. */
+export async function trainCommand(options: TrainCommandOptions): Promise<TrainCommandResult> {
+  const tokenizer = await loadTokenizer(options.tokenizer);
+  const seed = options.seed ?? 1234;
+  const data = await tokenShardData(options.data, { validationFraction: options.validationFraction ?? 0.02, seed });
+  const bar = createBar('train', options.maxSteps, 'step {value}/{total} | loss {loss} | lr {lr} | {tps} tok/s', options);
+  const prompt = options.samplePrompt === undefined ? undefined : tokenizer.encode(options.samplePrompt);
+  const trainOptions: TrainOptions = {
+    objectives: options.objectives,
+    data,
+    vocabSize: tokenizer.vocabSize,
+    special: tokenizer.special,
+    model: options.model,
+    outDir: options.out,
+    maxSteps: options.maxSteps,
+    seed,
+    ...pick(options, ['seqLen', 'batchSize', 'gradAccumulation', 'learningRate', 'warmupSteps', 'evalEvery', 'checkpointEvery', 'resume', 'backend', 'maxSeconds']),
+    ...(prompt ? { sample: { prompt, maxNewTokens: 40, temperature: 0.8, topK: 40 } } : {}),
+    onProgress: (e) => {
+      bar.update(e.step, { loss: e.loss.toFixed(3), lr: e.lr.toExponential(2), tps: Math.round(e.tokensPerSecond) });
+    },
+  };
+  try {
+    const result = await train(trainOptions);
+    bar.update(result.steps, {});
+    return { result, tokenizer, data };
+  } finally {
+    bar.stop();
+  }
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
+
+export function describeRun(r: TrainResult): string[] {
+  const lines = [
+    `backend       ${r.backend.name} (${r.backend.reason})`,
+    `steps         ${r.steps} in ${formatSeconds(r.seconds)}, ${Math.round(r.tokensPerSecond)} tokens/s`,
+    `train loss    ${r.train.first.toFixed(3)} → ${r.train.last.toFixed(3)}`,
+  ];
+  if (r.validation) {
+    lines.push(
+      `val loss      ${r.validation.first.toFixed(3)} → ${r.validation.last.toFixed(3)} (perplexity ${Math.exp(r.validation.first).toFixed(1)} → ${Math.exp(r.validation.last).toFixed(1)})`,
+    );
+  }
+  return lines;
+}
