@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
  */
 export function startWorker(url: URL, options: WorkerOptions = {}): Worker {
   const file = fileURLToPath(url);
-  const execArgv = file.endsWith('.ts')
-    ? ['--import', 'tsx', '--conditions=@pretext/source', ...(options.execArgv ?? [])]
-    : options.execArgv;
-  return new Worker(file, { ...options, ...(execArgv ? { execArgv } : {}) });
+  if (!file.endsWith('.ts')) return new Worker(file, options);
+  // Node 20 ignores `--import tsx` in a worker's execArgv, so a tiny CommonJS bootstrap registers tsx's ESM
+  // hooks inside the worker and then imports the module.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); }).catch((error) => { setImmediate(() => { throw error; }); });`;
+  return new Worker(boot, { ...options, eval: true, execArgv: ['--conditions=@pretext/source', ...(options.execArgv ?? [])] });
 }
