@@ -7,3 +7,6 @@ export { GPT2_PATTERN, CL100K_PATTERN, splitGpt2, regexPreTokenizer, translatePa
 export { BertNormalizer, bertPreTokenize, type BertNormalizerOptions } from './normalize.js';
 export { BYTE_TO_CHAR, tokenToBytes, bytesToToken } from './bytelevel.js';
 export { detectSpecialTokens, IntBuffer } from './util.js';
+export { tokenizeShards, TokenizeWorkerError, SENTENCE_RULE, type TokenizeShardsOptions, type TokenizeProgress } from './tokenize.js';
+export { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';
+export { sentenceOffsets, sentenceTokenStarts } from './sentences.js';

@@ -1,0 +1,25 @@
+import { parentPort } from 'node:worker_threads';
+import { tokenizerFromJSON } from './load.js';
+import { tokenizeBatch } from './tokenize-batch.js';
+import type { Tokenizer } from './types.js';
+
+// A tokenization worker: gets the tokenizer's JSON once, then batches of texts; answers with flat typed arrays.
+let tokenizer: Tokenizer | undefined;
+parentPort!.on('message', (msg: { type: 'init'; json: unknown } | { type: 'batch'; seq: number; texts: string[] }) => {
+  try {
+    if (msg.type === 'init') {
+      tokenizer = tokenizerFromJSON(msg.json);
+      return;
+    }
+    const r = tokenizeBatch(tokenizer!, msg.texts);
+    parentPort!.postMessage({ type: 'result', seq: msg.seq, batch: r }, [
+      r.lengths.buffer,
+      r.ids.buffer,
+      r.wordStarts.buffer,
+      r.sentenceCounts.buffer,
+      r.sentenceStarts.buffer,
+    ] as ArrayBuffer[]);
+  } catch (error) {
+    parentPort!.postMessage({ type: 'error', seq: (msg as { seq?: number }).seq ?? -1, message: (error as Error).message });
+  }
+});

@@ -1,0 +1,189 @@
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { ConfigError, PretextError, startWorker, type Document, type TokenizedDocument } from '@pretext/core';
+import { readDocuments, readManifest, writeTokenizedDocuments, type Manifest } from '@pretext/shards';
+import { loadTokenizer } from './load.js';
+import { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';
+import type { Tokenizer } from './types.js';
+
+export interface TokenizeProgress {
+  docs: number;
+  /** UTF-8 bytes of text tokenized so far. */
+  bytes: number;
+  tokens: number;
+  /** Text bytes of the whole input, when its manifest records them. */
+  totalBytes?: number;
+}
+
+export interface TokenizeShardsOptions {
+  /** Folder of document shards. */
+  input: string;
+  /** A tokenizer, or the path of a tokenizer file (tokenizer.json, vocab.json, vocab.txt). */
+  tokenizer: Tokenizer | string;
+  outDir: string;
+  /** Worker threads; 0 or 1 tokenizes in this thread. Default: the available cores (at most 8). Output is the same for any count. */
+  workers?: number;
+  /** Continue an interrupted run: finished shards are kept (see @pretext/shards). */
+  resume?: boolean;
+  /** Texts per unit of work handed to a worker, in UTF-16 code units. Default 1 Mi. */
+  batchChars?: number;
+  /** A token shard closes at this many tokens (default of @pretext/shards: 32 Mi). */
+  maxShardTokens?: number;
+  onProgress?: (p: TokenizeProgress) => void;
+}
+
+/** Version of the sentence rule, recorded in manifests so a changed rule is visible. */
+export const SENTENCE_RULE = 'punct+space+upper|cjk-stop|blank-line/v1';
+
+/**
+ * Tokenizes document shards into token shards (`input_ids`, `sentence_starts`, `word_starts`) with worker
+ * threads. Documents keep their order and ids; the output bytes do not depend on the worker count.
+ */
+export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Manifest> {
+  const tokenizer = typeof options.tokenizer === 'string' ? await loadTokenizer(options.tokenizer) : options.tokenizer;
+  const workers = options.workers ?? Math.min(8, availableParallelism());
+  if (!Number.isInteger(workers) || workers < 0) throw new ConfigError('workers', workers, 'a non-negative integer');
+  const batchChars = options.batchChars ?? 1 << 20;
+  if (!Number.isInteger(batchChars) || batchChars < 1) throw new ConfigError('batchChars', batchChars, 'a positive integer');
+  const inputManifest = await readManifest(options.input);
+  const totalBytes = typeof inputManifest.stats?.textBytes === 'number' ? inputManifest.stats.textBytes : undefined;
+  const progress: TokenizeProgress = { docs: 0, bytes: 0, tokens: 0, ...(totalBytes !== undefined ? { totalBytes } : {}) };
+
+  const pool = workers > 1 ? new Pool(workers, tokenizer.toJSON()) : null;
+  const run = (texts: string[]): Promise<TokenizedBatch> => (pool ? pool.run(texts) : Promise.resolve(tokenizeBatch(tokenizer, texts)));
+
+  async function* tokenized(): AsyncIterable<TokenizedDocument> {
+    const inFlight: { docs: Document[]; result: Promise<TokenizedBatch> }[] = [];
+    const maxInFlight = Math.max(2, workers * 2);
+    const drainOne = async function* () {
+      const head = inFlight.shift()!;
+      const r = await head.result;
+      let p = 0;
+      let q = 0;
+      for (let i = 0; i < head.docs.length; i++) {
+        const n = r.lengths[i]!;
+        const s = r.sentenceCounts[i]!;
+        const doc: TokenizedDocument = {
+          id: head.docs[i]!.id,
+          ids: r.ids.subarray(p, p + n),
+          wordStarts: r.wordStarts.subarray(p, p + n),
+          ...(s > 0 ? { sentenceStarts: r.sentenceStarts.subarray(q, q + s) } : {}),
+        };
+        p += n;
+        q += s;
+        progress.docs++;
+        progress.bytes += Buffer.byteLength(head.docs[i]!.text);
+        progress.tokens += n;
+        yield doc;
+      }
+      options.onProgress?.({ ...progress });
+    };
+    let batch: Document[] = [];
+    let chars = 0;
+    const submit = () => {
+      const docs = batch;
+      inFlight.push({ docs, result: run(docs.map((d) => d.text)) });
+      // a rejected batch is awaited (and rethrown) when its turn comes; keep Node from flagging it earlier
+      inFlight[inFlight.length - 1]!.result.catch(() => undefined);
+      batch = [];
+      chars = 0;
+    };
+    for await (const doc of readDocuments(options.input)) {
+      batch.push(doc);
+      chars += doc.text.length;
+      if (chars >= batchChars) {
+        submit();
+        while (inFlight.length >= maxInFlight) yield* drainOne();
+      }
+    }
+    if (batch.length > 0) submit();
+    while (inFlight.length > 0) yield* drainOne();
+  }
+
+  try {
+    return await writeTokenizedDocuments(tokenized(), {
+      outDir: options.outDir,
+      vocabSize: tokenizer.vocabSize,
+      ...(options.resume !== undefined ? { resume: options.resume } : {}),
+      ...(options.maxShardTokens !== undefined ? { maxShardTokens: options.maxShardTokens } : {}),
+      // no worker count or paths of this machine: the manifest, like the shards, must not depend on them
+      settings: {
+        tool: '@pretext/tokenizers tokenizeShards',
+        tokenizer: { kind: tokenizer.kind, vocabSize: tokenizer.vocabSize, special: tokenizer.special },
+        sentenceRule: SENTENCE_RULE,
+      },
+    });
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** The worker failed while tokenizing. */
+export class TokenizeWorkerError extends PretextError {
+  readonly code = 'TokenizeWorker';
+  constructor(readonly reason: string) {
+    super(`tokenizer worker failed: ${reason}; rerun with --workers 1 to see the error in this thread`);
+  }
+}
+
+/** Worker threads that each hold the tokenizer; tasks go to whichever is free, results come back by promise. */
+class Pool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: { texts: string[]; resolve: (r: TokenizedBatch) => void; reject: (e: unknown) => void }[] = [];
+  private readonly busy = new Map<Worker, { resolve: (r: TokenizedBatch) => void; reject: (e: unknown) => void }>();
+  private failed: Error | null = null;
+
+  constructor(n: number, json: unknown) {
+    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    for (let i = 0; i < n; i++) {
+      const w = startWorker(new URL(`./tokenize-worker${ext}`, import.meta.url));
+      w.postMessage({ type: 'init', json });
+      w.on('message', (msg: { type: 'result'; batch: TokenizedBatch } | { type: 'error'; message: string }) => {
+        const task = this.busy.get(w);
+        this.busy.delete(w);
+        if (msg.type === 'result') task?.resolve(msg.batch);
+        else task?.reject(new TokenizeWorkerError(msg.message));
+        this.idle.push(w);
+        this.pump();
+      });
+      w.on('error', (error) => this.fail(error));
+      w.on('exit', (code) => {
+        if (code !== 0 && !this.closing) this.fail(new TokenizeWorkerError(`a worker exited with code ${code}`));
+      });
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  private closing = false;
+
+  private fail(error: Error): void {
+    this.failed ??= error instanceof PretextError ? error : new TokenizeWorkerError(error.message);
+    for (const t of this.busy.values()) t.reject(this.failed);
+    this.busy.clear();
+    for (const t of this.queue.splice(0)) t.reject(this.failed);
+  }
+
+  run(texts: string[]): Promise<TokenizedBatch> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ texts, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const w = this.idle.pop()!;
+      const task = this.queue.shift()!;
+      this.busy.set(w, task);
+      w.postMessage({ type: 'batch', seq: 0, texts: task.texts });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
