@@ -50,7 +50,7 @@ describe('tokenizeShards', () => {
       tokenizer: gpt2,
       outDir: out,
       workers: 1,
-      batchChars: 300_000,
+      batchChars: 100_000,
       onProgress: (p) => seen.push(p.bytes),
     });
     expect(manifest.rows).toBe(docs.length);
@@ -76,7 +76,7 @@ describe('tokenizeShards', () => {
   it('gives byte-identical shards and manifest in-thread and with 3 workers', async () => {
     const run = async (workers: number) => {
       const out = tmp();
-      const m = await tokenizeShards({ input: docsDir, tokenizer: GPT2_JSON(), outDir: out, workers, batchChars: 200_000, maxShardTokens: 300_000 });
+      const m = await tokenizeShards({ input: docsDir, tokenizer: GPT2_JSON(), outDir: out, workers, batchChars: 200_000, maxShardTokens: 150_000 });
       return { m, files: m.shards.map((s) => readFileSync(path.join(out, s.file))), manifest: readFileSync(path.join(out, 'manifest.json'), 'utf8') };
     };
     const [a, c] = [await run(0), await run(3)];
