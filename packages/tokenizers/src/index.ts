@@ -10,3 +10,4 @@ export { detectSpecialTokens, IntBuffer } from './util.js';
 export { tokenizeShards, TokenizeWorkerError, SENTENCE_RULE, type TokenizeShardsOptions, type TokenizeProgress } from './tokenize.js';
 export { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';
 export { sentenceOffsets, sentenceTokenStarts } from './sentences.js';
+export { exportMegatron, exportLlmc, MEGATRON_DTYPE, LLMC_HEADER_INTS, type ExportMegatronOptions, type ExportLlmcOptions, type ExportResult, type ExportProgress } from './export.js';
