@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { MalformedInputError } from '@pretext/core';
+import { describe, expect, it } from 'vitest';
+import { BGWIKI, ENWIKI, LTGWIKI, TABLES, VIWIKI, collect, sample } from './corpora.test-helper.js';
+import { readWikipedia } from './index.js';
+
+const MARKUP = /\{\{|\}\}|\[\[|\]\]|<\/?ref\b|\{\||^\s*[|!]/m;
+
+describe('readWikipedia on the real dump samples', () => {
+  it('English single-stream bz2: 206 pages = 106 articles + 99 redirects + 1 Wikipedia: page', async () => {
+    const r = await collect(sample(ENWIKI));
+    expect(r.errors).toEqual([]);
+    expect(r.docs).toHaveLength(106);
+    expect(r.skips).toEqual({ redirect: 99, namespace: 1 });
+    // The Wikipedia: (ns 4) page is the 100th redirect of the file.
+    const all = await collect(sample(ENWIKI), { namespaces: [0, 4] });
+    expect(all.skips).toEqual({ redirect: 100 });
+
+    const [anarchism] = r.docs;
+    expect(anarchism!.meta).toEqual({
+      title: 'Anarchism',
+      page_id: 12,
+      revision_id: 716551092,
+      timestamp: '2016-04-22T10:19:33Z',
+      namespace: 0,
+      language: 'en',
+      file: sample(ENWIKI),
+    });
+    expect(anarchism!.source).toBe('wikipedia');
+    expect(anarchism!.id).toBe(createHash('sha256').update(`wikipedia\0${anarchism!.text}`).digest('hex').slice(0, 32));
+    // Link text stays ([[political philosophy]], [[self-governance|self-governed]]), markup goes.
+    expect(anarchism!.text.startsWith('Anarchism is a political philosophy that advocates self-governed societies')).toBe(true);
+    // Headings are lines of their own.
+    expect(anarchism!.text.split('\n')).toContain('History');
+    expect(anarchism!.text).not.toMatch(MARKUP);
+    expect(anarchism!.text).not.toMatch(/Category:|thumb\||&[a-z]+;|''/);
+    // ~3900 escaped <ref> tags in the file: none survive anywhere.
+    for (const d of r.docs) expect(d.text).not.toMatch(/<\/?ref\b|&lt;ref/);
+    const titles = r.docs.map((d) => d.meta?.title);
+    expect(titles).toContain('Albedo');
+    expect(titles).toContain('Autism');
+    expect(new Set(r.docs.map((d) => d.id)).size).toBe(106);
+  });
+
+  it('removes wikitables and keeps prose (table-markup sample, no <siteinfo>)', async () => {
+    const r = await collect(sample(TABLES));
+    expect(r.errors).toEqual([]);
+    expect(r.docs.map((d) => d.meta?.title)).toEqual([
+      'Constructive vote of no confidence',
+      'List of Prison Break characters',
+      'Academy Award for Best Production Design',
+      'Economy of Estonia',
+      expect.any(String),
+    ]);
+    for (const d of r.docs) {
+      expect(d.meta?.language).toBe('en'); // from <mediawiki xml:lang="en">, as there is no siteinfo
+      expect(d.text).not.toMatch(MARKUP);
+    }
+    const vote = r.docs[0]!.text;
+    expect(vote).toContain('The constructive vote of no confidence (in German: konstruktives Misstrauensvotum');
+    expect(vote).not.toContain('Opposition candidate (party)'); // a table header cell
+    expect(r.docs[2]!.text).not.toContain('Interior decorator');
+  });
+
+  it('Latgalian pages-articles (uncompressed): namespaces and redirects counted, language ltg', async () => {
+    const r = await collect(sample(LTGWIKI));
+    expect(r.errors).toEqual([]);
+    const articles = r.docs.length + (r.skips.redirect ?? 0) + (r.skips['empty-text'] ?? 0);
+    expect(articles).toBe(1050); // ns 0 pages
+    expect(r.skips.namespace).toBe(2004 - 1050);
+    expect(r.skips.redirect).toBe(147);
+    expect(r.docs.length).toBeGreaterThan(880);
+    for (const d of r.docs) {
+      expect(d.meta?.language).toBe('ltg');
+      expect(d.meta?.namespace).toBe(0);
+    }
+    const puma = r.docs.find((d) => d.meta?.title === 'Puma concolor');
+    // [[Attēls:…|thumb|250px|…]]: a file link under a namespace alias not in siteinfo.
+    expect(puma?.text).not.toMatch(/thumb|250px|Attēls/);
+  });
+
+  it('Vietnamese dump cut before </mediawiki>: every complete page kept, one error at the end', async () => {
+    const file = sample(VIWIKI);
+    const r = await collect(file);
+    expect(r.docs.map((d) => d.meta?.title)).toEqual(['Internet Society', 'Tiếng Việt', 'Ohio', 'California', expect.any(String)]);
+    expect(r.skips).toEqual({ redirect: 3, namespace: 1, 'empty-text': 1 });
+    expect(r.skippedTitles).toContainEqual(['empty-text', 'Trang Chính']); // the main page is all templates
+    expect(r.errors).toHaveLength(1);
+    const [e] = r.errors as MalformedInputError[];
+    expect(e).toBeInstanceOf(MalformedInputError);
+    expect(e!.file).toBe(file);
+    expect(e!.reason).toMatch(/missing <\/mediawiki>/);
+    for (const d of r.docs) expect(d.meta?.language).toBe('vi');
+    expect(r.docs[1]!.text).toMatch(/^Tiếng Việt, cũng gọi là tiếng Việt Nam/);
+    // strict: the same pages come out, then the error is thrown.
+    const strict: string[] = [];
+    await expect(async () => {
+      for await (const d of readWikipedia(file, { strict: true })) strict.push(String(d.meta?.title));
+    }).rejects.toBeInstanceOf(MalformedInputError);
+    expect(strict).toEqual(r.docs.map((d) => d.meta?.title));
+  });
+
+  it('Bulgarian dump stored as UTF-16LE with BOM inside bz2', async () => {
+    const r = await collect(sample(BGWIKI));
+    expect(r.errors).toEqual([]);
+    expect(r.skips).toEqual({ namespace: 2 });
+    expect(r.docs).toHaveLength(1);
+    const [d] = r.docs;
+    expect(d!.meta?.title).toBe('Григориански календар');
+    expect(d!.meta?.language).toBe('bg');
+    expect(d!.text).toMatch(/^Григорианският календар/);
+    expect(d!.text).not.toMatch(MARKUP);
+  });
+});
