@@ -21,6 +21,8 @@ import type {
 export interface TestHeadContext extends HeadContext {
   /** Every variable created, by full name (`<prefix>/<name>`), including the backbone's. */
   readonly variables: ReadonlyMap<string, Variable>;
+  /** The same model seen by another objective: its variables are created as `<name>/…`. */
+  forObjective(name: string): HeadContext;
   /** Frees every variable. */
   dispose(): void;
 }
@@ -40,6 +42,23 @@ function initTensor(tf: TF, shape: readonly number[], init: Init, seed: number):
   if (init.kind === 'zeros') return tf.zeros(shape as number[]);
   if (init.kind === 'ones') return tf.ones(shape as number[]);
   return tf.randomNormal(shape as number[], 0, init.std, 'float32', seed);
+}
+
+/**
+ * Embedding lookup whose gradient is a `scatterND` (summing repeated ids): the cpu backend's own gradient of
+ * `gather` loops over the whole vocabulary per call, which made a 40-step check take minutes.
+ */
+function lookup(tf: TF, table: Variable, ids: Tensor): Tensor2D {
+  const rows = ids.shape[0]!;
+  const shape = table.shape as [number, number];
+  const op = tf.customGrad((input, save) => {
+    (save as (t: Tensor[]) => void)([ids]);
+    return {
+      value: tf.gather(input as Tensor2D, ids),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => tf.scatterND(tf.reshape(saved[0]!, [rows, 1]), dy, shape),
+    };
+  });
+  return op(table) as Tensor2D;
 }
 
 export function testHeadContext(tf: TF, options: TestModelOptions): TestHeadContext {
@@ -76,10 +95,10 @@ export function testHeadContext(tf: TF, options: TestModelOptions): TestHeadCont
         return tf.tidy(() => {
           const [b, l] = inputs.inputIds.shape;
           const ids = tf.reshape(inputs.inputIds, [b * l]);
-          let x = tf.reshape(tf.gather(wordEmbeddings, ids), [b, l, dModel]) as Tensor3D;
+          let x = tf.reshape(lookup(tf, wordEmbeddings, ids), [b, l, dModel]) as Tensor3D;
           x = tf.add(x, tf.slice(positions, [0, 0], [l, dModel])) as Tensor3D;
           if (inputs.tokenTypeIds) {
-            x = tf.add(x, tf.reshape(tf.gather(types, tf.reshape(inputs.tokenTypeIds, [b * l])), [b, l, dModel])) as Tensor3D;
+            x = tf.add(x, tf.reshape(lookup(tf, types, tf.reshape(inputs.tokenTypeIds, [b * l])), [b, l, dModel])) as Tensor3D;
           }
           let h = tf.reshape(x, [b * l, dModel]) as Tensor2D;
           if (project) h = tf.matMul(h, project as unknown as Tensor2D);
@@ -96,14 +115,18 @@ export function testHeadContext(tf: TF, options: TestModelOptions): TestHeadCont
     };
   };
   const backbone = backboneOf('backbone', dModel);
-  return {
+  const view = (objective: string): HeadContext => ({
     tf,
     model,
     wordEmbeddings,
     backbone,
+    variable: (name, shape, init) => make(`${objective}/${name}`, shape, init),
+    extraBackbone: (name, { widthFactor }) => backboneOf(`${objective}/${name}`, Math.max(1, Math.round(dModel * widthFactor))),
+  });
+  return {
+    ...view(prefix),
     variables,
-    variable: (name, shape, init) => make(`${prefix}/${name}`, shape, init),
-    extraBackbone: (name, { widthFactor }) => backboneOf(`extra/${name}`, Math.max(1, Math.round(dModel * widthFactor))),
+    forObjective: view,
     dispose: () => {
       for (const v of variables.values()) v.dispose();
     },

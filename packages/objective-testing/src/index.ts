@@ -13,3 +13,5 @@ export {
 export type { FixtureCorpus, FixtureCorpusOptions } from './corpus.js';
 export { testHeadContext, testForwardContext, batchTensors, sliceBatch } from './contexts.js';
 export type { TestHeadContext, TestModelOptions } from './contexts.js';
+export { describeObjectiveConformance } from './conformance.js';
+export type { ConformanceOptions } from './conformance.js';

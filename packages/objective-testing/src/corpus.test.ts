@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURE_BOOKS, FIXTURE_SPECIAL, fixtureCorpus, gutenbergBody, loadFixtureCorpus, sharedCorporaDir, splitSentences, splitWords } from './corpus.js';
+
+describe('fixture corpus', () => {
+  it('finds the shared corpora next to the repository, and fails loudly where there is none', () => {
+    expect(sharedCorporaDir(import.meta.url)).toMatch(/shared[/\\]corpora$/);
+    expect(() => sharedCorporaDir('/tmp/nowhere/file.ts')).toThrow(/nx\.json/);
+  });
+
+  it('strips the Gutenberg header and footer', () => {
+    const raw = readFileSync(path.join(sharedCorporaDir(import.meta.url), FIXTURE_BOOKS[0]), 'utf8');
+    const body = gutenbergBody(raw);
+    expect(body).not.toMatch(/PROJECT GUTENBERG EBOOK/);
+    expect(body).not.toMatch(/\r/);
+    expect(body).toMatch(/To Sherlock Holmes she is always THE woman\./);
+  });
+
+  it('splits sentences at end punctuation before a capital, and words into lower-case pieces', () => {
+    expect(splitSentences('He came.  "Is it you?" she said. Yes!\nNo.')).toEqual(['He came.', '"Is it you?" she said.', 'Yes!', 'No.']);
+    expect(splitWords("Holmes's pipe, 1891.")).toEqual(['holmes', "'", 's', 'pipe', ',', '1891', '.']);
+  });
+
+  it('turns the books into documents of sentences with word starts and a deterministic vocabulary', () => {
+    const a = loadFixtureCorpus({ sentencesPerDocument: 10, maxDocuments: 50 }, import.meta.url);
+    const b = loadFixtureCorpus({ sentencesPerDocument: 10, maxDocuments: 50 }, import.meta.url);
+    expect(a.documents.length).toBe(50);
+    expect(a.special).toEqual(FIXTURE_SPECIAL);
+    for (const [i, d] of a.documents.entries()) {
+      expect(Array.from(d.ids)).toEqual(Array.from(b.documents[i]!.ids));
+      expect(d.sentenceStarts!.length).toBe(10);
+      expect(d.sentenceStarts![0]).toBe(0);
+      expect(d.wordStarts!.length).toBe(d.ids.length);
+      expect(d.wordStarts![0]).toBe(1);
+      for (const id of d.ids) expect(id >= 5 && id < a.vocabSize).toBe(true);
+    }
+    // Continuation pieces exist and are exactly the tokens whose piece starts with ##.
+    let continuations = 0;
+    for (const d of a.documents) {
+      d.ids.forEach((id, i) => {
+        expect(a.piece(id).startsWith('##')).toBe(d.wordStarts![i] === 0);
+        if (d.wordStarts![i] === 0) continuations++;
+      });
+    }
+    expect(continuations).toBeGreaterThan(100);
+  });
+
+  it('refuses texts without sentences', () => {
+    expect(() => fixtureCorpus([{ id: 'empty', text: '   ' }])).toThrow(/no sentences/);
+  });
+});
