@@ -9,6 +9,7 @@ import {
   type Objective,
   type ObjectiveHead,
   type Scalar,
+  type TF,
   type Tensor,
   type Tensor2D,
   type TokenizedDocument,
@@ -157,14 +158,41 @@ function clmHead(ctx: HeadContext): ObjectiveHead {
       const safe = tf.where(mask, labels, tf.zerosLike(labels));
       const maskF = tf.cast(mask, 'float32');
       const out = logits(tf.reshape(hidden, [rows, dModel]) as Tensor2D);
-      const oneHot = tf.oneHot(safe as Tensor, vocabSize);
-      // softmaxCrossEntropy's own gradient is softmax − one-hot, computed once.
-      const ce = tf.losses.softmaxCrossEntropy(oneHot, out, undefined, 0, tf.Reduction.NONE);
+      const ce = sparseCrossEntropy(tf, out, safe as Tensor, rows, vocabSize);
       const sum = tf.sum(tf.mul(ce, maskF)) as Scalar;
+      // Accuracy only when evaluating: an argMax over [rows, vocab] every training step costs time for a number
+      // that validation reports anyway.
+      if (fctx.training) return { sums: { lm: sum } };
       const correct = tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(out, 1), safe), 'float32'), maskF)) as Scalar;
       return { sums: { lm: sum }, metrics: { accuracy: { sum: correct, count: countLabelsTensorFree(fctx.batch) } } };
     },
   };
+}
+
+/**
+ * Per-row cross-entropy `logsumexp(logits) − logits[label]` with a hand-written gradient `(softmax − onehot)·dy`.
+ * The softmax from the forward pass is kept for the backward pass, so the [rows, vocab] exponentials run once;
+ * tf.losses.softmaxCrossEntropy runs them three times and also differentiates the one-hot labels.
+ */
+function sparseCrossEntropy(tf: TF, logits: Tensor, labels: Tensor, rows: number, vocabSize: number): Tensor {
+  const flatIndex = tf.add(tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(vocabSize, 'int32')), tf.cast(labels, 'int32'));
+  const op = tf.customGrad(((x: Tensor, save: (t: Tensor[]) => void) => {
+    const max = tf.max(x, 1, true);
+    const e = tf.exp(tf.sub(x, max));
+    const total = tf.sum(e, 1, true);
+    const lse = tf.reshape(tf.add(tf.log(total), max), [rows]);
+    const picked = tf.gather(tf.reshape(x, [-1]), flatIndex);
+    const probs = tf.div(e, total);
+    save([probs, tf.reshape(flatIndex, [rows, 1])]);
+    const gradFunc = (dy: Tensor, saved: Tensor[]) => {
+      const [p, index] = saved as [Tensor, Tensor];
+      const scaled = tf.mul(p, tf.reshape(dy, [rows, 1]));
+      const hit = tf.reshape(tf.scatterND(index, dy, [rows * vocabSize]), [rows, vocabSize]);
+      return [tf.sub(scaled, hit)];
+    };
+    return { value: tf.sub(lse, picked), gradFunc };
+  }) as never) as unknown as (x: Tensor) => Tensor;
+  return op(logits);
 }
 
 function countLabels(batch: Batch): number {

@@ -178,7 +178,7 @@ const NEG_INF = -1e9;
  * dense layer is one plain 2-D matMul; attention runs as batched matMuls over `[batch·heads, seq, headDim]`.
  *
  * Parameter names (`<prefix>/…`): `wte`, `wpe`, `wtt` (encoder), `emb_proj/{kernel,bias}` (when the width differs
- * from the shared tables), `emb_ln/{gamma,beta}` (post-LN), `h<i>/ln_1`, `h<i>/attn/{qkv,proj}/{kernel,bias}`,
+ * from the shared tables), `emb_ln/{gamma,beta}` (post-LN), `h<i>/ln_1`, `h<i>/attn/{q,k,v,proj}/{kernel,bias}`,
  * `h<i>/ln_2`, `h<i>/mlp/{fc,proj}/{kernel,bias}`, `ln_f` (pre-LN). The Hugging Face mapping is in `export.ts`.
  */
 export class TransformerBackbone implements Backbone {
@@ -209,8 +209,10 @@ export class TransformerBackbone implements Backbone {
       const h = (n: string) => p(`h${i}/${n}`);
       store.create(h('ln_1/gamma'), [dModel], { kind: 'ones' });
       store.create(h('ln_1/beta'), [dModel], { kind: 'zeros' });
-      store.create(h('attn/qkv/kernel'), [dModel, 3 * dModel], { kind: 'normal', std });
-      store.create(h('attn/qkv/bias'), [3 * dModel], { kind: 'zeros' });
+      for (const part of ['q', 'k', 'v']) {
+        store.create(h(`attn/${part}/kernel`), [dModel, dModel], { kind: 'normal', std });
+        store.create(h(`attn/${part}/bias`), [dModel], { kind: 'zeros' });
+      }
       store.create(h('attn/proj/kernel'), [dModel, dModel], { kind: 'normal', std: residualStd });
       store.create(h('attn/proj/bias'), [dModel], { kind: 'zeros' });
       store.create(h('ln_2/gamma'), [dModel], { kind: 'ones' });
@@ -265,12 +267,17 @@ export class TransformerBackbone implements Backbone {
     const eps = preLayerNorm ? 1e-5 : 1e-12;
 
     const attention = (h: Tensor, i: number): Tensor => {
-      const qkv = tf.reshape(linear(h, this.v(`h${i}/attn/qkv/kernel`), this.v(`h${i}/attn/qkv/bias`)), [batch, seq, 3, nHeads, headDim]);
-      const [q5, k5, v5] = tf.split(qkv, 3, 2) as [Tensor, Tensor, Tensor];
-      const q = tf.reshape(tf.transpose(tf.reshape(q5, [batch, seq, nHeads, headDim]), [0, 2, 1, 3]), [batch * nHeads, seq, headDim]);
-      // Keys go straight to [b·h, headDim, seq] so q·kᵀ is a plain batched matMul.
-      const kT = tf.reshape(tf.transpose(tf.reshape(k5, [batch, seq, nHeads, headDim]), [0, 2, 3, 1]), [batch * nHeads, headDim, seq]);
-      const v = tf.reshape(tf.transpose(tf.reshape(v5, [batch, seq, nHeads, headDim]), [0, 2, 1, 3]), [batch * nHeads, seq, headDim]);
+      // Separate q, k, v projections, each [rows, d] → [b·h, seq, hd] with rank-4 transposes: a fused qkv needs a
+      // rank-5 transpose, which wasm runs 20× slower per element (166 ms for [16,128,3,4,32]).
+      const project = (part: string, perm: number[], shape: number[]) =>
+        tf.reshape(
+          tf.transpose(tf.reshape(linear(h, this.v(`h${i}/attn/${part}/kernel`), this.v(`h${i}/attn/${part}/bias`)), [batch, seq, nHeads, headDim]), perm),
+          shape,
+        );
+      const q = project('q', [0, 2, 1, 3], [batch * nHeads, seq, headDim]);
+      // Keys as [b·h, headDim, seq] so q·kᵀ is a plain batched matMul.
+      const kT = project('k', [0, 2, 3, 1], [batch * nHeads, headDim, seq]);
+      const v = project('v', [0, 2, 1, 3], [batch * nHeads, seq, headDim]);
       let scores = tf.reshape(matMul(tf.mul(q, scale), kT), [batch, nHeads, seq, seq]);
       if (bias) scores = tf.add(scores, bias);
       const probs = this.dropout(tf.softmax(scores), training);

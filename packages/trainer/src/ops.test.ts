@@ -75,6 +75,17 @@ describe('backend-tuned ops', () => {
     expect(maxDiff(grads((t) => ops.gelu(t!), [x])[0]!, grads((t) => refGelu(t!), [x])[0]!)).toBeLessThan(1e-4);
   });
 
+  it('bias add sums its gradient with a matMul and matches tf.add', () => {
+    const x = tf.randomNormal([2, 5, 7], 0, 1, 'float32', 8);
+    const b = tf.randomNormal([7], 0, 1, 'float32', 9);
+    const add = ops.objectiveTf.add;
+    expect(maxDiff(add(x, b), tf.add(x, b))).toBeLessThan(1e-6);
+    const fast = grads((a, c) => add(a!, c!), [x, b]);
+    const ref = grads((a, c) => tf.add(a!, c!), [x, b]);
+    expect(maxDiff(fast[0]!, ref[0]!)).toBeLessThan(1e-6);
+    expect(maxDiff(fast[1]!, ref[1]!)).toBeLessThan(1e-5);
+  });
+
   it('hands objectives a tf whose matMul and gather are the fast ones and everything else is tfjs', () => {
     expect(ops.objectiveTf.matMul).toBe(ops.matMul);
     expect(ops.objectiveTf.softmax).toBe(tf.softmax);
