@@ -1,0 +1,216 @@
+import { readFile } from 'node:fs/promises';
+import { EmptyInputError, MalformedInputError, PretextError, type Document } from '@pretext/core';
+import { bookDocument, parseTextBook, readEpub, stdlibBooks } from '@pretext/ingest-books';
+import { readCommonCrawl } from '@pretext/ingest-commoncrawl';
+import { readWikipedia } from '@pretext/ingest-wikipedia';
+import type { IngestKind, ResolvedFilters } from './config.js';
+import { serializeError, type SerializedError } from './errors.js';
+import {
+  gopherQualityScores,
+  gopherQualityVerdict,
+  gopherRepetitionScores,
+  gopherRepetitionVerdict,
+  lengthScores,
+  lengthVerdict,
+  words,
+} from './filters.js';
+import { identifyLanguage } from './lid.js';
+import { exactKey, MinHasher, normalizeForDedup, type DedupOptions } from './minhash.js';
+import { rankOf, REJECT_TEXT_CHARS, RejectSample, type Reject } from './rejects.js';
+
+/** A piece of input one worker reads: a byte range of a file (a gzip member run, bz2 blocks, a book). */
+export interface Unit {
+  /** Position in the whole run's list of units; `ordinal % worldSize === rank` selects a rank's share. */
+  ordinal: number;
+  kind: IngestKind;
+  /** Absolute path (or the package name for the @stdlib demo books). */
+  file: string;
+  /** What the `file` column holds: the path relative to the input folder or glob, or the file name. */
+  relative: string;
+  start: number;
+  end: number;
+  /** Index of the unit in its file's plan. */
+  index: number;
+  stdlib?: 'moby-dick' | 'sotu';
+}
+
+export interface UnitTask {
+  unit: Unit;
+  filters: ResolvedFilters;
+  dedup: Required<DedupOptions>;
+  strict: boolean;
+  rejectsSample: number;
+}
+
+export interface UnitResult {
+  ordinal: number;
+  /** Documents the source gave (before filters). */
+  read: number;
+  /** Records or pages the source skipped, by reason (redirect, not-html, …). */
+  skipped: Record<string, number>;
+  /** Documents the filters dropped, by reason. */
+  dropped: Record<string, number>;
+  errors: SerializedError[];
+  /** Set in strict mode: the error that stops the run. */
+  fatal?: SerializedError;
+  /** Documents that passed the filters, score columns in `meta`. */
+  docs: Document[];
+  /** Per document: 2 words of the exact-dedup key. */
+  exact: Uint32Array;
+  /** Per document: 2 × bands words of LSH band keys (zeros for texts with no words). */
+  bands: Uint32Array;
+  /** The unit's bottom-k sample of filter rejects. */
+  rejects: Reject[];
+  /** Text bytes of the documents the source gave. */
+  textBytes: number;
+}
+
+function whereOf(doc: Document): string | null {
+  const m = doc.meta ?? {};
+  const v = m.url ?? m.title;
+  return v === undefined || v === null ? null : String(v);
+}
+
+async function* books(unit: Unit): AsyncGenerator<Document> {
+  if (unit.stdlib) {
+    yield* stdlibBooks({ packages: [unit.stdlib] });
+    return;
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(unit.file);
+  } catch (error) {
+    throw new MalformedInputError(unit.file, 0, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  if (/\.epub$/i.test(unit.file)) {
+    if (bytes.length === 0) throw new EmptyInputError(unit.file, 'the file is empty');
+    const book = readEpub(bytes, unit.file);
+    const doc = bookDocument(book.text, { title: book.title, author: book.author, language: book.language, file: unit.relative });
+    if (doc.text === '') throw new EmptyInputError(unit.file, 'the EPUB holds no text');
+    yield doc;
+    return;
+  }
+  yield parseTextBook(bytes, unit.file, unit.relative);
+}
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3));
+
+/** Reads one unit, scores and filters its documents, and computes their dedup keys. */
+export async function processUnit(task: UnitTask): Promise<UnitResult> {
+  const { unit, filters } = task;
+  const result: UnitResult = {
+    ordinal: unit.ordinal,
+    read: 0,
+    skipped: {},
+    dropped: {},
+    errors: [],
+    docs: [],
+    exact: new Uint32Array(0),
+    bands: new Uint32Array(0),
+    rejects: [],
+    textBytes: 0,
+  };
+  const hasher = task.dedup.near ? new MinHasher(task.dedup) : null;
+  const exact: number[] = [];
+  const bandParts: Uint32Array[] = [];
+  const sample = new RejectSample(task.rejectsSample);
+  const onSkip = (reason: string) => {
+    result.skipped[reason] = (result.skipped[reason] ?? 0) + 1;
+  };
+  const onError = (e: PretextError) => {
+    result.errors.push(serializeError(e));
+  };
+  const source: AsyncIterable<Document> =
+    unit.kind === 'books'
+      ? books(unit)
+      : unit.kind === 'commoncrawl'
+        ? readCommonCrawl({ file: unit.file, start: unit.start, end: unit.end, index: unit.index }, { onSkip, onError, strict: task.strict })
+        : readWikipedia({ file: unit.file, start: unit.start, end: unit.end, index: unit.index }, { onSkip, onError, strict: task.strict });
+
+  let item = 0;
+  try {
+    for await (const raw of source) {
+      const position = item++;
+      result.read++;
+      result.textBytes += Buffer.byteLength(raw.text);
+      const meta: Record<string, string | number | null> = { ...(raw.meta as Record<string, string | number | null>), file: unit.relative };
+      const text = raw.text;
+      let reason: string | null = null;
+      let detail = '';
+      const ws = filters.length || filters.gopherQuality || filters.gopherRepetition ? words(text) : [];
+      if (filters.length) {
+        const s = lengthScores(text, ws);
+        Object.assign(meta, s);
+        const v = filters.length.drop ? lengthVerdict(s, filters.length) : null;
+        if (v) [reason, detail] = [v, `n_words=${s.n_words} n_chars=${s.n_chars}`];
+      }
+      let language: string | null = null;
+      if (!reason && filters.language) {
+        const lid = await identifyLanguage(text, filters.language.maxChars);
+        language = lid.language;
+        meta.lid_language = lid.language;
+        meta.lid_score = lid.score;
+        const { languages, minScore, drop } = filters.language;
+        if (drop && languages && (!languages.includes(lid.language) || lid.score < minScore)) {
+          [reason, detail] = ['language', `lid_language=${lid.language} lid_score=${fmt(lid.score)}`];
+        }
+      }
+      if (!reason && filters.gopherQuality) {
+        const q = filters.gopherQuality;
+        const s = gopherQualityScores(text, ws);
+        Object.assign(meta, s);
+        const applies = q.languages === null || language === null || q.languages.includes(language);
+        const v = q.drop && applies ? gopherQualityVerdict(s, q) : null;
+        if (v) [reason, detail] = [v, Object.entries(s).map(([k, x]) => `${k.replace('gopher_', '')}=${fmt(x)}`).join(' ')];
+      }
+      if (!reason && filters.gopherRepetition) {
+        const s = gopherRepetitionScores(text, ws);
+        Object.assign(meta, s);
+        const v = filters.gopherRepetition.drop ? gopherRepetitionVerdict(s, filters.gopherRepetition) : null;
+        if (v) {
+          const key = `gopher_${v.slice('gopher-repetition:'.length).replace(/-/g, '_').replace(/^(top|dup)_(\d+gram)$/, '$1_$2_frac')}`;
+          const value = (s as unknown as Record<string, number>)[key];
+          [reason, detail] = [v, value === undefined ? '' : `${key.replace('gopher_', '')}=${fmt(value)}`];
+        }
+      }
+      if (reason) {
+        result.dropped[reason] = (result.dropped[reason] ?? 0) + 1;
+        const rank = rankOf(raw.id);
+        if (sample.wants(rank)) {
+          sample.offer({
+            reason,
+            id: raw.id,
+            source: raw.source,
+            unit: unit.ordinal,
+            item: position,
+            file: unit.relative,
+            where: whereOf(raw),
+            detail,
+            textLength: text.length,
+            text: text.slice(0, REJECT_TEXT_CHARS),
+            rank,
+          });
+        }
+        continue;
+      }
+      const normalized = normalizeForDedup(text);
+      const [hi, lo] = exactKey(normalized);
+      exact.push(hi, lo);
+      if (hasher) bandParts.push(hasher.bandKeys(normalized));
+      result.docs.push({ id: raw.id, text, source: raw.source, meta });
+    }
+  } catch (error) {
+    if (!(error instanceof PretextError)) throw error;
+    // Books throw per file; the Common Crawl and Wikipedia readers throw only in strict mode.
+    if (task.strict) result.fatal = serializeError(error);
+    else result.errors.push(serializeError(error));
+  }
+  result.exact = Uint32Array.from(exact);
+  if (hasher) {
+    const width = 2 * task.dedup.bands;
+    result.bands = new Uint32Array(width * result.docs.length);
+    bandParts.forEach((keys, i) => result.bands.set(keys, i * width));
+  }
+  result.rejects = sample.entries();
+  return result;
+}
