@@ -77,9 +77,16 @@ export interface ReadCommonCrawlOptions {
   maxRecordBytes?: number;
 }
 
-/** sha256 of `source NUL text`, first 32 hex digits: equal text from the same source gets the same id. */
-export function documentId(source: string, text: string): string {
-  return createHash('sha256').update(source).update('\0').update(text).digest('hex').slice(0, 32);
+/**
+ * sha256 of `source NUL text`, first 32 hex digits: equal text from the same source gets the same id.
+ * `utf8`, when given, must be the UTF-8 bytes of `text` (saves re-encoding a string that came from bytes).
+ */
+export function documentId(source: string, text: string, utf8?: Uint8Array): string {
+  return createHash('sha256')
+    .update(`${source}\0`)
+    .update(utf8 ?? text)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml|application\/xml\+xhtml|text\/xhtml)$/;
@@ -106,11 +113,12 @@ function arcDate(d: string): string {
 
 /** Text as it goes into a document: Unix newlines, no trailing spaces, at most one blank line in a row. */
 export function normalizeText(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/[ \t\u00a0]+$/gm, '')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  // Each rewrite only when needed: most WET text is already clean, and this runs on every document.
+  let t = text;
+  if (t.includes('\r')) t = t.replace(/\r\n?/g, '\n');
+  if (/[ \t\u00a0]\n/.test(t)) t = t.replace(/[ \t\u00a0]+\n/g, '\n');
+  if (t.includes('\n\n\n')) t = t.replace(/\n{3,}/g, '\n\n');
+  return t.trim();
 }
 
 /**
@@ -159,6 +167,7 @@ export async function* readCommonCrawl(unitOrFile: WorkUnit | string, options: R
     let language: string | null = null;
     let text: string;
     let contentType: string | null;
+    let utf8: Buffer | undefined; // the bytes `text` was decoded from, while unchanged
     if (rec.format === 'arc') {
       url = rec.headers.get('url') ?? null;
       if (url?.startsWith('filedesc:')) return skip('filedesc');
@@ -180,6 +189,7 @@ export async function* readCommonCrawl(unitOrFile: WorkUnit | string, options: R
           return null;
         }
         text = rec.body.toString('utf8');
+        utf8 = rec.body;
         contentType = mediaType(rec.headers.get('content-type')) ?? 'text/plain';
       } else if (type === 'response' || type === 'resource') {
         const page = htmlText(rec, type === 'resource' ? rec.headers.get('content-type') : undefined, type === 'response');
@@ -192,10 +202,12 @@ export async function* readCommonCrawl(unitOrFile: WorkUnit | string, options: R
         return skip('other-type');
       }
     }
+    const raw = text;
     text = normalizeText(text);
     if (!text) return skip('empty-text', { contentType });
     return {
-      id: documentId(SOURCE, text),
+      // Normalising only removes characters: the same length means the text is the bytes' decoding.
+      id: documentId(SOURCE, text, utf8 && text.length === raw.length ? utf8 : undefined),
       text,
       source: SOURCE,
       meta: { url, date, record_id: recordId, language, content_type: contentType, file },
