@@ -10,11 +10,15 @@ export interface Bar {
  * A progress bar on stderr (stdout stays clean for data). On a terminal it redraws in place; in a log (CI, a pipe)
  * it prints a line every few seconds instead of nothing.
  */
-export function createBar(title: string, total: number, fields: string, options: { quiet?: boolean } = {}): Bar {
+export function createBar(title: string, total: number, fields: string, options: { quiet?: boolean; eta?: 'bar' | 'payload' } = {}): Bar {
   if (options.quiet) return { update() {}, setTotal() {}, stop() {} };
+  // Placeholders show as '…' until the first update fills them, never as raw `{name}`.
+  const initial = Object.fromEntries([...fields.matchAll(/\{(\w+)\}/g)].map((m) => [m[1], '…']));
+  const eta = options.eta === 'payload' ? '{eta}' : '{eta_formatted}';
+  if (options.eta === 'payload') initial.eta = '…';
   const bar = new cliProgress.SingleBar(
     {
-      format: `${title.padEnd(10)} {bar} {percentage}% | ${fields} | ETA {eta_formatted}`,
+      format: `${title.padEnd(10)} {bar} {percentage}% | ${fields} | ETA ${eta}`,
       stream: process.stderr,
       noTTYOutput: true,
       notTTYSchedule: 5000,
@@ -25,7 +29,7 @@ export function createBar(title: string, total: number, fields: string, options:
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(Math.max(1, total), 0, {});
+  bar.start(Math.max(1, total), 0, initial);
   let stopped = false;
   return {
     update(value, payload) {

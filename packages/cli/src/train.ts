@@ -38,7 +38,11 @@ export async function trainCommand(options: TrainCommandOptions): Promise<TrainC
   const tokenizer = await loadTokenizer(options.tokenizer);
   const seed = options.seed ?? 1234;
   const data = await tokenShardData(options.data, { validationFraction: options.validationFraction ?? 0.02, seed });
-  const bar = createBar('train', options.maxSteps, 'step {value}/{total} | loss {loss} | lr {lr} | {tps} tok/s', options);
+  // The bar measures time: with --max-minutes the step count is set by the budget, so elapsed/(elapsed + ETA) is
+  // the honest fraction done.
+  const bar = createBar('train', 1000, 'step {step} | loss {loss} | val {val} | lr {lr} | {tps} tok/s', { ...options, eta: 'payload' });
+  const started = performance.now();
+  let valLoss = '…';
   const prompt = options.samplePrompt === undefined ? undefined : tokenizer.encode(options.samplePrompt);
   const trainOptions: TrainOptions = {
     objectives: options.objectives,
@@ -52,12 +56,22 @@ export async function trainCommand(options: TrainCommandOptions): Promise<TrainC
     ...pick(options, ['seqLen', 'batchSize', 'gradAccumulation', 'learningRate', 'warmupSteps', 'evalEvery', 'checkpointEvery', 'resume', 'backend', 'maxSeconds']),
     ...(prompt ? { sample: { prompt, maxNewTokens: 40, temperature: 0.8, topK: 40 } } : {}),
     onProgress: (e) => {
-      bar.update(e.step, { loss: e.loss.toFixed(3), lr: e.lr.toExponential(2), tps: Math.round(e.tokensPerSecond) });
+      const elapsed = (performance.now() - started) / 1000;
+      const fraction = Number.isFinite(e.etaSeconds) && e.step > 0 ? elapsed / (elapsed + e.etaSeconds) : e.step / e.maxSteps;
+      if (e.val?.loss !== undefined) valLoss = e.val.loss.toFixed(3);
+      bar.update(Math.round(1000 * Math.min(1, fraction)), {
+        step: e.step,
+        loss: Number.isFinite(e.loss) ? e.loss.toFixed(3) : '…',
+        val: valLoss,
+        lr: e.lr.toExponential(2),
+        tps: Math.round(e.tokensPerSecond),
+        eta: Number.isFinite(e.etaSeconds) ? formatSeconds(e.etaSeconds) : '…',
+      });
     },
   };
   try {
     const result = await train(trainOptions);
-    bar.update(result.steps, {});
+    bar.update(1000, { step: result.steps, eta: '0s' });
     return { result, tokenizer, data };
   } finally {
     bar.stop();
