@@ -10,9 +10,9 @@ import { Parser } from 'htmlparser2';
  * between good ones (jusText's context rule) and headings kept when good text follows. When the page marks
  * its content (`<main>`, `<article>`, `role=main`) and that holds enough text, only it is used.
  *
- * Written here instead of running @mozilla/readability on linkedom because the bench measured readability at
- * ~25 ms per Common Crawl page (40 pages/s, the cost that dominates FineWeb-style pipelines) against ~1-2 ms
- * here, and readability returns nothing for the many non-article pages of a crawl.
+ * Written here instead of running @mozilla/readability on linkedom because bench/throughput.ts measured
+ * readability 16-36× slower per page on the real CC and Wget pages (extraction is the cost that dominates
+ * FineWeb-style pipelines), and readability returns nothing for the many non-article pages of a crawl.
  */
 export interface ExtractOptions {
   /** A block at least this long (CJK characters count double) with low link density is content. Default 80. */
