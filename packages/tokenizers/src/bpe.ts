@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { TokenizerError, type SpecialTokens } from '@pretext/core';
 import { AddedMatcher } from './added.js';
+import { WordCache } from './cache.js';
 import { BYTE_TO_CHAR, tokenToBytes, utf8Encode } from './bytelevel.js';
 import { CL100K_PATTERN, GPT2_PATTERN, Spans, regexPreTokenizer, splitGpt2, type PreTokenizer } from './pretokenize.js';
 import { applyTemplate, PLAIN_TEMPLATE, type Template } from './template.js';
@@ -33,7 +34,6 @@ export interface BpeSpec {
 const SHIFT = 2097152; // 2^21
 const POS_SHIFT = 67108864; // 2^26: heap priorities are rank * 2^26 + position
 const SHORT_WORD = 48; // below this many symbols a linear scan beats a heap
-const CACHE_LIMIT = 200_000;
 const CACHE_MAX_WORD = 128;
 
 /** Byte-level BPE (GPT-2, RoBERTa, cl100k style), identical to Hugging Face `tokenizers` on the same tokenizer.json. */
@@ -52,7 +52,7 @@ export class BpeTokenizer implements Tokenizer {
   private readonly addedById = new Map<number, AddedToken>();
   private readonly matcher: AddedMatcher;
   private readonly preTokenize: PreTokenizer;
-  private readonly cache = new Map<string, Int32Array>();
+  private readonly cache = new WordCache();
   private readonly spans = new Spans();
   private readonly out = new IntBuffer(4096);
   private bytes = new Uint8Array(1024);
@@ -194,15 +194,15 @@ export class BpeTokenizer implements Tokenizer {
       const e = data[k + 1]!;
       const before = out.length;
       if (e - s <= CACHE_MAX_WORD) {
-        const word = text.slice(s, e);
-        let ids = cache.get(word);
-        if (ids === undefined) {
-          ids = this.bpeWord(text, s, e);
-          if (cache.size >= CACHE_LIMIT) cache.clear();
-          cache.set(word, ids);
+        if (cache.find(text, s, e)) {
+          const n = cache.hitLength();
+          if (out.length + n > out.data.length) out.reserve(n);
+          out.length = cache.copyTo(out.data, out.length);
+        } else {
+          const ids = this.bpeWord(text, s, e);
+          cache.insert(text, s, e, ids);
+          out.pushAll(ids);
         }
-        if (ids.length === 1) out.push(ids[0]!);
-        else out.pushAll(ids);
       } else {
         out.pushAll(this.bpeWord(text, s, e));
       }
