@@ -23,6 +23,6 @@ describe('WordCache', () => {
       } else cache.insert(text, s, e, value(w));
       expect(cache.size).toBeLessThanOrEqual(32);
     }
-    expect(hits).toBeGreaterThan(spans.length / 4);
+    expect(hits).toBeGreaterThan(1000); // frequent words are found again between clears
   });
 });
