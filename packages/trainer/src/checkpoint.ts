@@ -17,6 +17,8 @@ export interface CheckpointState {
   readonly seed: number;
   /** Step at which the learning-rate decay ends (can be shortened by maxSeconds). */
   readonly scheduleSteps: number;
+  /** Steps the run planned for (sets the default warmup and intervals); kept so a resume uses the same ones. */
+  readonly planSteps: number;
   /** The run's fingerprint: vocabulary, model, objectives, sequence and batch shape must match to resume. */
   readonly fingerprint: Record<string, unknown>;
   readonly train: { first: number | null };

@@ -155,6 +155,22 @@ describe('train', () => {
     expect(await readdir(path.join(dir, 'checkpoints'))).toEqual(['step-4']);
   });
 
+  it('fits warmup, decay and intervals to a time budget', async () => {
+    const out = await tempDir();
+    const result = await train(options(out, { maxSteps: 100_000, maxSeconds: 6, evalEvery: undefined, logEvery: undefined, checkpointEvery: undefined, warmupSteps: undefined }));
+    const config = JSON.parse(await readFile(path.join(out, 'config.json'), 'utf8'));
+    expect(config.planSteps).toBeLessThan(100_000);
+    expect(config.planSteps).toBeGreaterThan(3);
+    expect(config.warmupSteps).toBe(Math.ceil(config.planSteps * 0.05));
+    expect(config.evalEvery).toBe(Math.max(1, Math.round(config.planSteps / 10)));
+    expect(result.steps).toBeLessThanOrEqual(config.planSteps + 1);
+    expect(result.seconds).toBeLessThan(6 + 4);
+    const rows = await readRows(result.metricsFile);
+    expect(rows.filter((r) => r['split'] === 'val').length).toBeGreaterThanOrEqual(3);
+    // The learning rate reaches the end of its decay (10% of the peak) at the last step.
+    expect(rows.filter((r) => r['split'] === undefined).at(-1)!['lr']).toBeLessThan(3e-3 * 0.2);
+  });
+
   it('rejects an objective mix without a builder or a model of the wrong architecture', async () => {
     await expect(train(options(await tempDir(), { model: 'bert-tiny' }))).rejects.toThrow(/model\.architecture/);
     await expect(train(options(await tempDir(), { seqLen: 64 }))).rejects.toThrow(/maxPositions=32/);

@@ -139,27 +139,32 @@ function nonNegative(key: string, value: unknown): number {
   return value;
 }
 
-function resolveOptions(o: TrainOptions, architecture: 'encoder' | 'decoder'): Resolved {
+/**
+ * Fills in defaults. Intervals that scale with the run's length (warmup, eval, log, checkpoint) use `planSteps`: the
+ * steps the run expects to make, `maxSteps` unless a `maxSeconds` budget allows fewer.
+ */
+function resolveOptions(o: TrainOptions, architecture: 'encoder' | 'decoder', planSteps = o.maxSteps): Resolved {
   const maxSteps = positiveInt('maxSteps', o.maxSteps);
+  const plan = Math.max(1, Math.min(maxSteps, planSteps));
   const learningRate = o.learningRate ?? (architecture === 'decoder' ? 1e-3 : 5e-4);
   if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new ConfigError('learningRate', learningRate, 'a positive number');
   const schedule = o.schedule ?? 'cosine';
   if (!['cosine', 'linear', 'constant'].includes(schedule)) throw new ConfigError('schedule', schedule, 'cosine, linear or constant');
-  const evalEvery = positiveInt('evalEvery', o.evalEvery ?? Math.max(1, Math.round(maxSteps / 10)));
+  const evalEvery = positiveInt('evalEvery', o.evalEvery ?? Math.max(1, Math.round(plan / 10)));
   return {
     seqLen: positiveInt('seqLen', o.seqLen ?? 128),
     batchSize: positiveInt('batchSize', o.batchSize ?? 16),
     gradAccumulation: positiveInt('gradAccumulation', o.gradAccumulation ?? 1),
     maxSteps,
     learningRate,
-    warmupSteps: nonNegative('warmupSteps', o.warmupSteps ?? Math.min(200, Math.ceil(maxSteps * 0.05))),
+    warmupSteps: nonNegative('warmupSteps', o.warmupSteps ?? Math.min(200, Math.ceil(plan * 0.05))),
     schedule,
     weightDecay: nonNegative('weightDecay', o.weightDecay ?? (architecture === 'decoder' ? 0.1 : 0.01)),
     clipNorm: nonNegative('clipNorm', o.clipNorm ?? 1),
     evalEvery,
     evalBatches: positiveInt('evalBatches', o.evalBatches ?? 4),
-    logEvery: positiveInt('logEvery', o.logEvery ?? Math.max(1, Math.floor(maxSteps / 200))),
-    checkpointEvery: positiveInt('checkpointEvery', o.checkpointEvery ?? Math.max(1, Math.round(maxSteps / 5))),
+    logEvery: positiveInt('logEvery', o.logEvery ?? Math.max(1, Math.floor(plan / 200))),
+    checkpointEvery: positiveInt('checkpointEvery', o.checkpointEvery ?? Math.max(1, Math.round(plan / 5))),
     keepCheckpoints: positiveInt('keepCheckpoints', o.keepCheckpoints ?? 3),
     seed: o.seed ?? 0,
     shuffleBuffer: positiveInt('shuffleBuffer', o.shuffleBuffer ?? 1024),
@@ -187,7 +192,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const vocabSize = positiveInt('vocabSize', options.vocabSize);
   checkSpecial(options.special, vocabSize);
   const model = resolveModelConfig(options.model, composition.architecture);
-  const r = resolveOptions(options, composition.architecture);
+  let r = resolveOptions(options, composition.architecture);
   if (r.seqLen > model.maxPositions) throw new ConfigError('seqLen', r.seqLen, `at most the model's maxPositions=${model.maxPositions}`);
   if (options.sample && composition.architecture !== 'decoder') throw new ConfigError('sample', 'sample', 'a decoder objective (clm): encoders do not generate text');
 
@@ -210,8 +215,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     seed: r.seed,
     shuffleBuffer: r.shuffleBuffer,
   };
-  const config = {
+  const configOf = (planSteps: number) => ({
     ...fingerprint,
+    planSteps,
     architecture: composition.architecture,
     modelName: typeof options.model === 'string' ? options.model : null,
     maxSteps: r.maxSteps,
@@ -235,7 +241,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       options: objective.options,
       origin: objective.origin ?? null,
     })),
-  };
+  });
 
   const session = new Session({ tf, backend: backend.name, composition, model, vocabSize, seqLen: r.seqLen, seed: r.seed });
   const optimizer = new AdamW(tf, session.store.list(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: r.weightDecay });
@@ -257,6 +263,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     let step = 0;
     let scheduleSteps = r.maxSteps;
+    let planSteps = r.maxSteps;
     let trainFirst: number | null = null;
     let valFirst: number | null = null;
     let tokens = 0;
@@ -276,6 +283,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           throw new ConfigError(mismatch, (fingerprint as Record<string, unknown>)[mismatch], `${JSON.stringify(state.fingerprint[mismatch])} as in the checkpoint ${latest.dir}; resume with the same settings or start a new run folder`);
         }
         step = state.step;
+        planSteps = state.planSteps;
+        r = resolveOptions(options, composition.architecture, planSteps);
         // The decay horizon continues as saved unless the run was extended with a new maxSteps.
         scheduleSteps = state.fingerprint['maxSteps'] === r.maxSteps ? state.scheduleSteps : r.maxSteps;
         trainFirst = state.train.first;
@@ -292,7 +301,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (step === 0) {
       await writeFile(metricsFile, '');
     }
-    await writeFile(path.join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 
     const writeRow = async (row: Record<string, unknown>) => {
       await appendFile(metricsFile, `${JSON.stringify(row)}\n`);
@@ -344,6 +352,29 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
     }
 
+    if (r.maxSeconds !== null && step === 0) {
+      // Fit the run to the time budget before it starts, so warmup, decay and the eval/log/checkpoint intervals
+      // match the steps it will make. Three probe steps on the first examples (from a separate stream: the real one
+      // is not advanced, and no update is applied).
+      const probeStream = new ExampleStream({ composition, data: options.data, seqLen: r.seqLen, vocabSize, special: options.special, seed: r.seed, shuffleBuffer: r.shuffleBuffer });
+      const probe = [];
+      for (let i = 0; i < r.gradAccumulation; i++) probe.push(checkBatch(collate(await probeStream.take(r.batchSize)), vocabSize));
+      await probeStream.close();
+      let stepSeconds = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const g = session.gradients(probe, 0);
+        for (const t of g.grads.values()) t.dispose();
+        stepSeconds = Math.min(stepSeconds, (performance.now() - t0) / 1000);
+      }
+      const left = r.maxSeconds - (performance.now() - startedAt) / 1000 - sampleSeconds - evalSeconds - 2;
+      // About ten evaluations happen along the way.
+      planSteps = Math.max(1, Math.min(r.maxSteps, Math.floor((left - 10 * evalSeconds) / (stepSeconds * 1.02))));
+      r = resolveOptions(options, composition.architecture, planSteps);
+      scheduleSteps = planSteps;
+    }
+    await writeFile(path.join(runDir, 'config.json'), `${JSON.stringify(configOf(planSteps), null, 2)}\n`);
+
     const runStart = performance.now() / 1000 - priorElapsed;
     const stepStart = performance.now() / 1000;
     const startStep = step;
@@ -362,7 +393,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       // Leave time for the final evaluation, the sample and a checkpoint.
       const reserve = evalSeconds + sampleSeconds + 1;
       const left = r.maxSeconds - (performance.now() / 1000 - startedAt / 1000) - reserve;
-      scheduleSteps = Math.max(step + 1, Math.min(r.maxSteps, step + Math.floor(left / perStep)));
+      // Never below the current step: when the budget is spent this step becomes the last one.
+      scheduleSteps = Math.max(step, Math.min(r.maxSteps, step + Math.floor(left / perStep)));
     };
 
     while (step < r.maxSteps && step < scheduleSteps) {
@@ -396,11 +428,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       window.tokens += tokensPerStep;
       window.seconds += seconds;
       rate = tokensPerStep / seconds;
-      if (step % 10 === 0) fitScheduleToBudget();
+      fitScheduleToBudget();
+      const last = step >= r.maxSteps || step >= scheduleSteps;
       const remaining = Math.min(r.maxSteps, scheduleSteps) - step;
       const eta = remaining * (computeSeconds / Math.max(1, step - startStep));
 
-      if (step % r.logEvery === 0 || step === r.maxSteps || step >= scheduleSteps) {
+      if (step % r.logEvery === 0 || last) {
         const row: Record<string, unknown> = {
           step,
           loss: window.loss / window.steps,
@@ -413,13 +446,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         await writeRow(row);
         window = { loss: 0, steps: 0, tokens: 0, seconds: 0 };
       }
-      const last = step >= r.maxSteps || step >= scheduleSteps;
       let val: Record<string, number> | undefined;
       if (step % r.evalEvery === 0 || last) {
         options.onProgress?.({ step, maxSteps: r.maxSteps, loss: result.loss, lr, tokensPerSecond: rate, etaSeconds: eta, phase: 'eval' });
         val = await runEval(step);
         await refreshPlot();
-        fitScheduleToBudget();
       }
       options.onProgress?.({ step, maxSteps: r.maxSteps, loss: result.loss, lr, tokensPerSecond: rate, etaSeconds: eta, ...(val ? { val } : {}), phase: 'train' });
       if (step % r.checkpointEvery === 0 || last) {
@@ -435,6 +466,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             data: stream.position(),
             seed: r.seed,
             scheduleSteps,
+            planSteps,
             fingerprint: { ...fingerprint, maxSteps: r.maxSteps },
             train: { first: trainFirst },
             validation: { first: valFirst },
