@@ -124,31 +124,28 @@ function stripTags(s: string): string {
   return out + s.slice(from);
 }
 
-/** Matched pairs of `open`/`close` (two-character tokens), outermost first; unmatched tokens are ignored. */
-function outermostPairs(s: string, open: string, close: string, lineStart = false): Array<[number, number]> {
+const TOKENS: Record<string, RegExp> = {
+  '{{': /\{\{|\}\}/g,
+  '[[': /\[\[|\]\]/g,
+  // Table delimiters count only at the start of a line (after spaces or `:` indentation).
+  '{|': /^[ \t:]*(?:\{\||\|\})/gm,
+};
+
+/**
+ * Matched pairs of `open`/`close` (two-character tokens), outermost first; unmatched tokens are ignored.
+ * Tokens are found by a native regex scan, so the JavaScript loop runs once per token, not per character;
+ * matches do not overlap, so `{{{` is one token and a brace, and `}}}}` two tokens.
+ */
+function outermostPairs(s: string, open: '{{' | '[[' | '{|'): Array<[number, number]> {
+  const re = TOKENS[open]!;
+  re.lastIndex = 0;
   const stack: number[] = [];
   const pairs: Array<[number, number]> = [];
-  const o0 = open.charCodeAt(0);
   const o1 = open.charCodeAt(1);
-  const c0 = close.charCodeAt(0);
-  const c1 = close.charCodeAt(1);
-  const atLineStart = (k: number) => {
-    for (let j = k - 1; j >= 0; j--) {
-      const c = s.charCodeAt(j);
-      if (c === 10) return true;
-      if (c !== 32 && c !== 9 && c !== 58) return false; // spaces, tabs and `:` indentation
-    }
-    return true;
-  };
-  for (let k = 0; k < s.length - 1; k++) {
-    const c = s.charCodeAt(k);
-    if (c === o0 && s.charCodeAt(k + 1) === o1 && (!lineStart || atLineStart(k))) {
-      stack.push(k);
-      k++;
-    } else if (c === c0 && s.charCodeAt(k + 1) === c1 && stack.length > 0 && (!lineStart || atLineStart(k))) {
-      pairs.push([stack.pop()!, k + 2]);
-      k++;
-    }
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    const at = m.index + m[0].length - 2; // the two token characters
+    if (s.charCodeAt(at + 1) === o1 && s.charCodeAt(at) === open.charCodeAt(0)) stack.push(at);
+    else if (stack.length > 0) pairs.push([stack.pop()!, at + 2]);
   }
   pairs.sort((a, b) => a[0] - b[0]);
   const outer: Array<[number, number]> = [];
@@ -223,7 +220,7 @@ function renderTemplate(body: string): string {
 /** Removes templates, parser functions and template parameters (`{{…}}`, `{{{…}}}`), with nesting. */
 export function removeTemplates(s: string): string {
   if (s.indexOf('{{') < 0) return s;
-  const pairs = outermostPairs(s, '{{', '}}');
+  const pairs = outermostPairs(s, '{{');
   if (pairs.length === 0) return s;
   let out = '';
   let from = 0;
@@ -238,7 +235,7 @@ export function removeTemplates(s: string): string {
 
 function removeTables(s: string): string {
   if (s.indexOf('{|') < 0) return s;
-  const pairs = outermostPairs(s, '{|', '|}', true);
+  const pairs = outermostPairs(s, '{|');
   let out = '';
   let from = 0;
   for (const [a, b] of pairs) {
@@ -250,7 +247,7 @@ function removeTables(s: string): string {
 
 function renderLinks(s: string, files: ReadonlySet<string>, categories: ReadonlySet<string>): string {
   if (s.indexOf('[[') < 0) return s;
-  const pairs = outermostPairs(s, '[[', ']]');
+  const pairs = outermostPairs(s, '[[');
   let out = '';
   let from = 0;
   for (const [a, b] of pairs) {
@@ -307,11 +304,12 @@ export function wikitextToText(src: string, options: WikitextOptions = {}): stri
   };
   for (const raw of s.split('\n')) {
     const line = raw.trim();
-    if (line === '' || /^-{4,}$/.test(line)) {
+    const c = line.charCodeAt(0);
+    if (line === '' || (c === 45 /* - */ && /^-{4,}$/.test(line))) {
       endParagraph();
       continue;
     }
-    const h = HEADING.exec(line);
+    const h = c === 61 /* = */ ? HEADING.exec(line) : null;
     if (h) {
       endParagraph();
       blocks.push({ text: h[2]!.trim(), heading: true, level: h[1]!.length });
@@ -319,7 +317,7 @@ export function wikitextToText(src: string, options: WikitextOptions = {}): stri
     }
     // Table rows and cells left by broken tables.
     if (line[0] === '|' || line[0] === '!' || line.startsWith('{|')) continue;
-    const list = /^[*#:;]+\s*/.exec(line);
+    const list = c === 42 || c === 35 || c === 58 || c === 59 ? /^[*#:;]+\s*/.exec(line) : null;
     if (list) {
       endParagraph();
       blocks.push({ text: line.slice(list[0].length), heading: false, level: 0 });
@@ -329,11 +327,15 @@ export function wikitextToText(src: string, options: WikitextOptions = {}): stri
   }
   endParagraph();
 
-  const cleaned = blocks.map((b) => {
-    let text = decodeHTML(b.text).replace(/[\u00a0\u2009\u202f]/g, ' ');
-    // Brackets and separators left behind by removed templates: "( )", "(; born …".
-    text = text.replace(/\(\s*[,;:–—-]?\s*\)/g, '').replace(/\(\s*[,;]\s+/g, '(');
-    text = text.replace(/[ \t]{2,}/g, ' ').replace(/\s+([,.;:!?)])/g, '$1').replace(/\(\s+/g, '(').trim();
+  // Clean all blocks in one pass over the joined text (the rewrites never cross a newline, so line k is still
+  // block k): entities, then brackets and separators left behind by removed templates ("( )", "(; born …").
+  let joined = blocks.map((b) => b.text.replace(/\n/g, ' ')).join('\n');
+  joined = decodeHTML(joined).replace(/[\u00a0\u2009\u202f]/g, ' ');
+  joined = joined.replace(/\([ \t]*[,;:–—-]?[ \t]*\)/g, '').replace(/\([ \t]*[,;][ \t]+/g, '(');
+  joined = joined.replace(/[ \t]{2,}/g, ' ').replace(/[ \t]+([,.;:!?)])/g, '$1').replace(/\([ \t]+/g, '(');
+  const cleanedLines = joined.split('\n');
+  const cleaned = blocks.map((b, k) => {
+    const text = cleanedLines[k]!.trim();
     return { text: /^[\s,.;:()\-–—]*$/.test(text) ? '' : text, heading: b.heading, level: b.level };
   });
   const lines: string[] = [];
