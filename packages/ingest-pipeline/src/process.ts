@@ -133,7 +133,10 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
       const position = item++;
       result.read++;
       result.textBytes += Buffer.byteLength(raw.text);
-      const meta: Record<string, string | number | null> = { ...(raw.meta as Record<string, string | number | null>), file: unit.relative };
+      // The readers name the file as they were given it (absolute); the column holds the path relative to the input
+      // folder, so shards do not depend on where the corpus sits. Books already do this (and name the @stdlib file).
+      const meta: Record<string, string | number | null> = { ...(raw.meta as Record<string, string | number | null>) };
+      if (unit.kind !== 'books') meta.file = unit.relative;
       const text = raw.text;
       let reason: string | null = null;
       let detail = '';
