@@ -19,6 +19,8 @@ export interface CheckpointState {
   readonly scheduleSteps: number;
   /** Steps the run planned for (sets the default warmup and intervals); kept so a resume uses the same ones. */
   readonly planSteps: number;
+  /** Evaluations the plan spread over the run (sets the default evalEvery). */
+  readonly evalCount: number;
   /** The run's fingerprint: vocabulary, model, objectives, sequence and batch shape must match to resume. */
   readonly fingerprint: Record<string, unknown>;
   readonly train: { first: number | null };

@@ -143,14 +143,14 @@ function nonNegative(key: string, value: unknown): number {
  * Fills in defaults. Intervals that scale with the run's length (warmup, eval, log, checkpoint) use `planSteps`: the
  * steps the run expects to make, `maxSteps` unless a `maxSeconds` budget allows fewer.
  */
-function resolveOptions(o: TrainOptions, architecture: 'encoder' | 'decoder', planSteps = o.maxSteps): Resolved {
+function resolveOptions(o: TrainOptions, architecture: 'encoder' | 'decoder', planSteps = o.maxSteps, evalCount = 10): Resolved {
   const maxSteps = positiveInt('maxSteps', o.maxSteps);
   const plan = Math.max(1, Math.min(maxSteps, planSteps));
   const learningRate = o.learningRate ?? (architecture === 'decoder' ? 1e-3 : 5e-4);
   if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new ConfigError('learningRate', learningRate, 'a positive number');
   const schedule = o.schedule ?? 'cosine';
   if (!['cosine', 'linear', 'constant'].includes(schedule)) throw new ConfigError('schedule', schedule, 'cosine, linear or constant');
-  const evalEvery = positiveInt('evalEvery', o.evalEvery ?? Math.max(1, Math.round(plan / 10)));
+  const evalEvery = positiveInt('evalEvery', o.evalEvery ?? Math.max(1, Math.round(plan / Math.max(1, evalCount))));
   return {
     seqLen: positiveInt('seqLen', o.seqLen ?? 128),
     batchSize: positiveInt('batchSize', o.batchSize ?? 16),
@@ -264,6 +264,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let step = 0;
     let scheduleSteps = r.maxSteps;
     let planSteps = r.maxSteps;
+    let evalCount = 10;
     let trainFirst: number | null = null;
     let valFirst: number | null = null;
     let tokens = 0;
@@ -284,7 +285,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         }
         step = state.step;
         planSteps = state.planSteps;
-        r = resolveOptions(options, composition.architecture, planSteps);
+        evalCount = state.evalCount;
+        r = resolveOptions(options, composition.architecture, planSteps, evalCount);
         // The decay horizon continues as saved unless the run was extended with a new maxSteps.
         scheduleSteps = state.fingerprint['maxSteps'] === r.maxSteps ? state.scheduleSteps : r.maxSteps;
         trainFirst = state.train.first;
@@ -368,9 +370,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         stepSeconds = Math.min(stepSeconds, (performance.now() - t0) / 1000);
       }
       const left = r.maxSeconds - (performance.now() - startedAt) / 1000 - sampleSeconds - evalSeconds - 2;
-      // About ten evaluations happen along the way.
-      planSteps = Math.max(1, Math.min(r.maxSteps, Math.floor((left - 10 * evalSeconds) / (stepSeconds * 1.02))));
-      r = resolveOptions(options, composition.architecture, planSteps);
+      // Ten evaluations along the way, fewer when they would take more than 15% of the budget.
+      const evals = options.evalEvery !== undefined ? 0 : Math.max(1, Math.min(10, Math.floor((0.15 * left) / Math.max(evalSeconds, 1e-3))));
+      planSteps = Math.max(1, Math.min(r.maxSteps, Math.floor((left - evals * evalSeconds) / (stepSeconds * 1.02))));
+      r = resolveOptions(options, composition.architecture, planSteps, evals);
+      evalCount = evals;
       scheduleSteps = planSteps;
     }
     await writeFile(path.join(runDir, 'config.json'), `${JSON.stringify(configOf(planSteps), null, 2)}\n`);
@@ -467,6 +471,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             seed: r.seed,
             scheduleSteps,
             planSteps,
+            evalCount,
             fingerprint: { ...fingerprint, maxSteps: r.maxSteps },
             train: { first: trainFirst },
             validation: { first: valFirst },
