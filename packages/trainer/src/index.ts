@@ -14,3 +14,5 @@ export type { NamedTensor, DecodedSafetensors } from './safetensors.js';
 export { listCheckpoints } from './checkpoint.js';
 export type { CheckpointState } from './checkpoint.js';
 export type { TF } from '@pretext/core';
+export { exportHuggingFace } from './export.js';
+export type { ExportOptions, ExportResult, HuggingFaceFormat } from './export.js';
