@@ -16,3 +16,5 @@ export type { CheckpointState } from './checkpoint.js';
 export type { TF } from '@pretext/core';
 export { exportHuggingFace } from './export.js';
 export type { ExportOptions, ExportResult, HuggingFaceFormat } from './export.js';
+export { loadTrainConfig, validateTrainConfig, trainConfigSchema, modelConfigSchema } from './config.js';
+export type { TrainConfigFile } from './config.js';
