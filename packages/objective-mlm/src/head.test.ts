@@ -87,6 +87,20 @@ describe('mlm head', () => {
     hc.dispose();
   });
 
+  it('exposes the same logits for any hidden states (fill-mask, export)', () => {
+    const { hc, head } = setup();
+    const fc = testForwardContext(T, batch, hc.backbone);
+    const hidden = fc.hidden();
+    const labels = batch.columns.labels as Int32Array;
+    const logits = head.logits!(tf.reshape(hidden, [-1, 16]) as unknown as Tensor2D);
+    expect(logits.shape).toEqual([batch.size * SEQ, corpus.vocabSize]);
+    const logp = tf.logSoftmax(logits as unknown as tf.Tensor2D).arraySync() as number[][];
+    const fromLogits = Array.from(labels).flatMap((label, i) => (label === IGNORE_INDEX ? [] : [-logp[i]![label]!]));
+    const reference = referenceLosses(hc, hidden, labels);
+    fromLogits.forEach((x, i) => expect(x).toBeCloseTo(reference[i]!, 4));
+    hc.dispose();
+  });
+
   it('ignored positions contribute nothing: changing their hidden states leaves the loss as it is', () => {
     const { hc, head } = setup();
     const labels = batch.columns.labels as Int32Array;

@@ -34,6 +34,11 @@ export function mlmHead(ctx: HeadContext, term = 'mlm'): ObjectiveHead {
   const beta = ctx.variable('transform/beta', [d], { kind: 'zeros' });
   const outputBias = ctx.variable('output/bias', [model.vocabSize], { kind: 'zeros' });
   const embeddings = ctx.wordEmbeddings;
+  // Vocabulary logits of hidden states [rows, d]: the transform, then the tied output layer.
+  const logitsOf = (h: Tensor2D): Tensor2D => {
+    const transformed = layerNorm(tf, gelu(tf, dense(tf, h, kernel, bias)), gamma, beta) as Tensor2D;
+    return tf.add(tf.matMul(transformed, embeddings as unknown as Tensor2D, false, true), outputBias) as Tensor2D;
+  };
 
   return {
     terms: { [term]: 1 },
@@ -63,12 +68,13 @@ export function mlmHead(ctx: HeadContext, term = 'mlm'): ObjectiveHead {
       const pos = tf.tensor1d(positions, 'int32');
       const target = tf.tensor1d(targets, 'int32');
       const picked = gatherRows(tf, tf.reshape(hidden, [fc.size * fc.seqLen, d]) as Tensor2D, pos);
-      const transformed = layerNorm(tf, gelu(tf, dense(tf, picked, kernel, bias)), gamma, beta) as Tensor2D;
-      const logits = tf.add(tf.matMul(transformed, embeddings as unknown as Tensor2D, false, true), outputBias) as Tensor2D;
+      const logits = logitsOf(picked);
       const loss = crossEntropySum(fc, logits, target);
       const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), target), 'float32')) as Scalar;
       return { sums: { [term]: loss }, metrics: { accuracy: { sum: correct, count } } };
     },
+    // Fill-mask and export: the same head on any hidden states.
+    logits: logitsOf,
   };
 }
 
