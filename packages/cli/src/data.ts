@@ -37,6 +37,16 @@ export async function tokenShardData(dir: string, options: ShardDataOptions): Pr
         trainTokens += doc.ids.length;
       }
     }
+    // A small corpus can draw no validation document by hash: hold out the one with the smallest hash instead,
+    // so a held-out loss always exists when there are at least two documents.
+    if (validation.length === 0 && train.length >= 2 && threshold > 0) {
+      let best = 0;
+      for (let i = 1; i < train.length; i++) if (seedFromString(train[i]!.id, options.seed) < seedFromString(train[best]!.id, options.seed)) best = i;
+      const [doc] = train.splice(best, 1);
+      validation.push(doc!);
+      validationTokens += doc!.ids.length;
+      trainTokens -= doc!.ids.length;
+    }
     return {
       trainTokens,
       validationTokens,

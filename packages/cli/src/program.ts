@@ -5,7 +5,8 @@ import type { FilterOptions } from '@pretext/ingest-pipeline';
 import { ingestCorpus, ingestTable } from './ingest.js';
 import { loadObjectives } from './objectives.js';
 import { formatBytes, formatSeconds } from './progress.js';
-import { encodeLines, tokenize, trainTokenizer } from './tokenizer.js';
+import { preview } from './preview.js';
+import { encodeLines, exportTokens, tokenize, trainTokenizer } from './tokenizer.js';
 import { describeRun, trainCommand } from './train.js';
 
 function int(name: string, min = 0) {
@@ -32,7 +33,9 @@ export function createProgram(): Command {
     .description('Self-supervised pre-training of transformers: raw text → shards → tokenizer → objectives → model')
     .option('-q, --quiet', 'no progress bars')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(`pretext: ${str.replace(/^error: /, '')}`) });
+    .configureOutput({ outputError: (str, write) => write(`pretext: ${str.replace(/^error: /, '')}`) })
+    // Before the subcommands are added, so they inherit it: `main` turns commander's exits into exit codes.
+    .exitOverride();
 
   program
     .command('ingest')
@@ -202,6 +205,32 @@ export function createProgram(): Command {
     });
 
   program
+    .command('export')
+    .description("write token shards in a distributed trainer's format")
+    .addArgument(new Command().createArgument('<format>', 'megatron (PREFIX.bin + PREFIX.idx) or llmc (llm.c .bin shard)').choices(['megatron', 'llmc']))
+    .argument('<shards>', 'folder of token shards')
+    .requiredOption('-o, --out <path>', 'megatron: output prefix; llmc: output file')
+    .action(async (format: 'megatron' | 'llmc', shards: string, opts: { out: string }) => {
+      const r = await exportTokens(format, shards, opts.out, { quiet: program.opts().quiet });
+      out(`${r.documents} documents, ${r.tokens} tokens (${r.itemSize * 8}-bit) → ${r.files.join(', ')}`);
+    });
+
+  program
+    .command('preview')
+    .description('print the training examples objectives build, as a person reads them or as JSON lines')
+    .requiredOption('--objective <names>', 'comma-separated objectives, as for train')
+    .requiredOption('--data <shards>', 'folder of token shards')
+    .requiredOption('-t, --tokenizer <file>', 'tokenizer.json the shards were made with')
+    .option('-n, --n <n>', 'number of examples', int('--n', 1), 3)
+    .option('--seq-len <n>', 'tokens per row', int('--seq-len', 8), 128)
+    .option('--seed <n>', 'random seed', int('--seed', 0), 1234)
+    .option('--json', 'one JSON object per example with Hugging Face field names')
+    .action(async (opts: { objective: string; data: string; tokenizer: string; n: number; seqLen: number; seed: number; json?: boolean }) => {
+      const objectives = await loadObjectives(opts.objective);
+      await preview({ ...opts, objectives, json: opts.json ?? false }, out);
+    });
+
+  program
     .command('demo')
     .description('the main job on the embedded corpus: ingest, train a BPE tokenizer, tokenize, pre-train a small GPT')
     .option('-o, --out <dir>', 'output folder (replaced)', DEMO_DEFAULTS.out)
@@ -228,7 +257,7 @@ export function createProgram(): Command {
 
 /** Runs the CLI; known errors print one line (`pretext: <file>: <what is wrong>; <what to do>`) and exit 1. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = createProgram().exitOverride();
+  const program = createProgram();
   try {
     await program.parseAsync(argv as string[]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline';
-import { ConfigError } from '@pretext/core';
-import { readDocuments } from '@pretext/shards';
-import { loadTokenizer, tokenizeShards, trainBpe, type Tokenizer } from '@pretext/tokenizers';
+import { readDocuments, readManifest } from '@pretext/shards';
+import { exportLlmc, exportMegatron, loadTokenizer, tokenizeShards, trainBpe, trainWordPiece, type Tokenizer } from '@pretext/tokenizers';
 import { createBar, formatBytes } from './progress.js';
 
 export interface TrainTokenizerOptions {
@@ -16,10 +15,6 @@ export interface TrainTokenizerOptions {
 
 /** `pretext tokenizer train`: learns a vocabulary from the text of document shards. */
 export async function trainTokenizer(options: TrainTokenizerOptions): Promise<Tokenizer> {
-  if (options.type !== 'bpe') {
-    const mod = (await import('@pretext/tokenizers')) as Record<string, unknown>;
-    if (typeof mod.trainWordPiece !== 'function') throw new ConfigError('--type', options.type, 'bpe (WordPiece training is not available in this version)');
-  }
   async function* texts() {
     for await (const doc of readDocuments(options.from)) yield doc.text;
   }
@@ -34,12 +29,7 @@ export async function trainTokenizer(options: TrainTokenizerOptions): Promise<To
         bar.update(p.done, { phase: p.phase.padEnd(5), done: p.done, total: p.total });
       },
     };
-    let tokenizer: Tokenizer;
-    if (options.type === 'bpe') tokenizer = await trainBpe(texts(), common);
-    else {
-      const mod = (await import('@pretext/tokenizers')) as unknown as { trainWordPiece: typeof trainBpe };
-      tokenizer = await mod.trainWordPiece(texts(), common);
-    }
+    const tokenizer = options.type === 'bpe' ? await trainBpe(texts(), common) : await trainWordPiece(texts(), common);
     await tokenizer.save(options.out);
     return tokenizer;
   } finally {
@@ -76,6 +66,18 @@ export async function tokenize(input: string, options: { tokenizer: string; out:
         bar.update(p.bytes, { docs: p.docs, mb: formatBytes(p.bytes), tokens: p.tokens });
       },
     });
+  } finally {
+    bar.stop();
+  }
+}
+
+/** `pretext export megatron|llmc`: token shards into a distributed trainer's own format. */
+export async function exportTokens(format: 'megatron' | 'llmc', input: string, out: string, options: { quiet?: boolean }) {
+  const total = Number((await readManifest(input)).stats?.tokens ?? 0);
+  const bar = createBar('export', total, '{docs} docs | {tokens} tokens', options);
+  const onProgress = (p: { documents: number; tokens: number }) => bar.update(p.tokens, { docs: p.documents, tokens: p.tokens });
+  try {
+    return format === 'megatron' ? await exportMegatron(input, out, { onProgress }) : await exportLlmc(input, out, { onProgress });
   } finally {
     bar.stop();
   }

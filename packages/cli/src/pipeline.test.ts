@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from './program.js';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'nx.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('nx.json not found above the test file');
+    dir = up;
+  }
+  return dir;
+}
+const corpora = resolve(repoRoot(), '../shared/corpora');
+const book = join(corpora, 'books/gutenberg/markovify/sherlock.txt');
+const book2 = join(corpora, 'books/gutenberg/ebookmaker/69030-0.txt');
+
+let dir: string;
+let stdout = '';
+let stderr = '';
+beforeAll(async () => {
+  if (!existsSync(book)) throw new Error(`real test data missing: ${book} (the shared corpora folder must sit beside the repository)`);
+  dir = await mkdtemp(join(tmpdir(), 'pretext-pipeline-'));
+  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+});
+afterAll(() => vi.restoreAllMocks());
+
+const run = async (...args: string[]) => {
+  stdout = '';
+  stderr = '';
+  process.exitCode = undefined;
+  const code = await main(['node', 'pretext', '--quiet', ...args]);
+  process.exitCode = undefined;
+  return code;
+};
+
+describe('the whole chain through the CLI on a real book', () => {
+  it('ingest → tokenizer train → tokenize → preview → train → export', async () => {
+    const docs = join(dir, 'docs');
+    const tok = join(dir, 'tokenizer.json');
+    const tokens = join(dir, 'tokens');
+    expect(await run('ingest', 'books', book, book2, '--out', docs), stderr).toBe(0);
+    const docManifest = JSON.parse(await readFile(join(docs, 'manifest.json'), 'utf8'));
+    expect(docManifest.rows).toBe(2);
+
+    expect(await run('tokenizer', 'train', '--type', 'bpe', '--vocab-size', '600', '--from', docs, '--out', tok), stderr).toBe(0);
+    expect(JSON.parse(await readFile(tok, 'utf8')).model.type).toBe('BPE');
+
+    expect(await run('tokenize', docs, '--tokenizer', tok, '--out', tokens), stderr).toBe(0);
+    const tokManifest = JSON.parse(await readFile(join(tokens, 'manifest.json'), 'utf8'));
+    expect(tokManifest.stats.tokens).toBeGreaterThan(50_000);
+
+    // preview: JSON lines with Hugging Face field names; clm labels are the next tokens.
+    expect(await run('preview', '--objective', 'clm', '--data', tokens, '--tokenizer', tok, '--n', '2', '--seq-len', '32', '--json'), stderr).toBe(0);
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(2);
+    expect(rows[0].input_ids).toHaveLength(32);
+    expect(rows[0].labels.slice(0, 31)).toEqual(rows[0].input_ids.slice(1));
+    expect(await run('preview', '--objective', 'clm', '--data', tokens, '--tokenizer', tok, '--n', '1', '--seq-len', '32'), stderr).toBe(0);
+    expect(stdout).toContain('next token at every position');
+
+    const runDir = join(dir, 'run');
+    const args = ['train', '--objective', 'clm', '--data', tokens, '--tokenizer', tok, '--model', 'gpt-nano', '--out', runDir];
+    const small = ['--max-steps', '6', '--seq-len', '32', '--batch-size', '4', '--eval-every', '3', '--seed', '7', '--backend', 'wasm'];
+    expect(await run(...args, ...small), stderr).toBe(0);
+    const metrics = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const train = metrics.filter((m) => m.split === undefined);
+    expect(train.at(-1).step).toBe(6);
+    expect(metrics.some((m) => m.split === 'val')).toBe(true);
+    expect(stdout).toContain('backend       wasm');
+
+    // The same seed again gives the same losses.
+    const again = join(dir, 'run2');
+    expect(await run('train', '--objective', 'clm', '--data', tokens, '--tokenizer', tok, '--model', 'gpt-nano', '--out', again, ...small), stderr).toBe(0);
+    const metrics2 = (await readFile(join(again, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics2.map((m) => m.loss)).toEqual(metrics.map((m) => m.loss));
+
+    expect(await run('export', 'megatron', tokens, '--out', join(dir, 'mega/corpus')), stderr).toBe(0);
+    expect(existsSync(join(dir, 'mega/corpus.idx'))).toBe(true);
+    expect(existsSync(join(dir, 'mega/corpus.bin'))).toBe(true);
+  });
+});
