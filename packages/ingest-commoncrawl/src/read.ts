@@ -111,12 +111,21 @@ function arcDate(d: string): string {
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}Z` : d;
 }
 
+/** Line ends are rare characters, so `indexOf('\\n')` hops are cheaper than a regex test over all of the text. */
+function hasSpaceBeforeNewline(t: string): boolean {
+  for (let i = t.indexOf('\n'); i > 0; i = t.indexOf('\n', i + 1)) {
+    const c = t.charCodeAt(i - 1);
+    if (c === 32 || c === 9 || c === 0xa0) return true;
+  }
+  return false;
+}
+
 /** Text as it goes into a document: Unix newlines, no trailing spaces, at most one blank line in a row. */
 export function normalizeText(text: string): string {
   // Each rewrite only when needed: most WET text is already clean, and this runs on every document.
   let t = text;
   if (t.includes('\r')) t = t.replace(/\r\n?/g, '\n');
-  if (/[ \t\u00a0]\n/.test(t)) t = t.replace(/[ \t\u00a0]+\n/g, '\n');
+  if (hasSpaceBeforeNewline(t)) t = t.replace(/[ \t\u00a0]+\n/g, '\n');
   if (t.includes('\n\n\n')) t = t.replace(/\n{3,}/g, '\n\n');
   return t.trim();
 }
