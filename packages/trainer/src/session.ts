@@ -48,6 +48,15 @@ export interface GradientResult {
   readonly grads: Map<string, Tensor>;
 }
 
+export interface GradientOptions {
+  /** Default true (dropout on). */
+  readonly training?: boolean;
+  /** Counts over every micro-batch of the step on every worker; default: the counts of `batches`. */
+  readonly totals?: Counts;
+  /** Data-parallel rank, so workers draw different dropout masks. */
+  readonly rank?: number;
+}
+
 export interface EvalResult {
   readonly loss: number;
   /** `objective.term` means and `objective.metric` ratios. */
@@ -110,11 +119,12 @@ export class Session {
    * Gradient of the loss over all `batches` together: each term's sum is divided by its count over all of them
    * (computed on the host first), so k micro-batches give exactly the full batch's gradient.
    */
-  gradients(batches: readonly Batch[], step: number, training = true): GradientResult {
+  gradients(batches: readonly Batch[], step: number, options: GradientOptions = {}): GradientResult {
     const { tf } = this;
-    const perBatch = batches.map((b) => this.counts(b));
-    const totals: Counts = {};
-    for (const c of perBatch) for (const [k, n] of Object.entries(c)) totals[k] = (totals[k] ?? 0) + n;
+    const training = options.training ?? true;
+    let totals: Counts = {};
+    if (options.totals) totals = { ...options.totals };
+    else for (const b of batches) for (const [k, n] of Object.entries(this.counts(b))) totals[k] = (totals[k] ?? 0) + n;
     const vars = this.store.list();
     const byVarName = new Map(vars.map((p) => [p.variable.name, p.name]));
     const grads = new Map<string, Tensor>();
@@ -122,7 +132,8 @@ export class Session {
     const metrics: Record<string, { sum: number; count: number }> = {};
     let loss = 0;
     batches.forEach((batch, i) => {
-      this.seeds.reset(seedFromString(`dropout/${step}/${i}`, this.options.seed));
+      const rank = options.rank === undefined ? '' : `/${options.rank}`;
+      this.seeds.reset(seedFromString(`dropout/${step}/${i}${rank}`, this.options.seed));
       const recorded: { key: string; value: Scalar; metricCount?: number }[] = [];
       const { value, grads: g } = tf.variableGrads(() => {
         const total = this.forward(batch, totals, training, step, recorded);

@@ -44,6 +44,7 @@ function options(outDir: string, overrides: Partial<TrainOptions> = {}): TrainOp
     keepCheckpoints: 2,
     shuffleBuffer: 64,
     seed: 7,
+    workers: 1,
     ...overrides,
   };
 }
@@ -105,6 +106,19 @@ describe('train', () => {
     const la = await losses(a.metricsFile);
     expect(await losses(b.metricsFile)).toEqual(la);
     expect(await losses(c.metricsFile)).not.toEqual(la);
+  });
+
+  it('splits steps over a worker replica with the same losses as one thread (float rounding aside) and reproducibly', async () => {
+    const one = await train(options(await tempDir(), { maxSteps: 6, evalEvery: 6 }));
+    const two = await train(options(await tempDir(), { maxSteps: 6, evalEvery: 6, workers: 2 }));
+    const again = await train(options(await tempDir(), { maxSteps: 6, evalEvery: 6, workers: 2 }));
+    expect(one.workers).toBe(1);
+    expect(two.workers).toBe(2);
+    const losses = async (file: string) => (await readRows(file)).map((r) => r['loss'] as number);
+    const [a, b, c] = [await losses(one.metricsFile), await losses(two.metricsFile), await losses(again.metricsFile)];
+    expect(c).toEqual(b);
+    expect(b.length).toBe(a.length);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4);
   });
 
   it('resumes from the last checkpoint with the same losses as an uninterrupted run', async () => {

@@ -1,4 +1,5 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
   ConfigError,
@@ -7,6 +8,8 @@ import {
   collate,
   composeObjectives,
   seedFromString,
+  type Batch,
+  type Example,
   type ObjectiveSpec,
   type SpecialTokens,
 } from '@pretext/core';
@@ -17,7 +20,8 @@ import { generate } from './generate.js';
 import { resolveModelConfig, type ModelConfig } from './model.js';
 import { AdamW, clipByGlobalNorm, globalNorm, learningRateAt, type Schedule } from './optimizer.js';
 import { renderLossPlot, type PlotRow } from './plot.js';
-import { Session } from './session.js';
+import { ReplicaWorker, applyHostGradients, gradsToHost } from './parallel.js';
+import { Session, type Counts } from './session.js';
 
 export interface SampleOptions {
   readonly prompt: Int32Array;
@@ -85,6 +89,11 @@ export interface TrainOptions {
   maxSeconds?: number;
   /** Examples in the shuffle buffer. Default 1024. */
   shuffleBuffer?: number;
+  /**
+   * Data-parallel model replicas in worker threads (the wasm backend is single-threaded). Default: one per core, at
+   * most 2, on wasm and cpu when every objective has an `origin` to rebuild it from; 1 otherwise.
+   */
+  workers?: number;
   sample?: SampleOptions;
   onProgress?: (e: ProgressEvent) => void;
 }
@@ -107,6 +116,8 @@ export interface TrainResult {
   loader: { waitSeconds: number; computeSeconds: number; headroom: number };
   /** Final validation values per objective (`clm.lm`, `clm.accuracy`, …). */
   validationMetrics?: Record<string, number>;
+  /** Model replicas that computed gradients (1 = main thread only). */
+  workers: number;
 }
 
 interface Resolved {
@@ -204,6 +215,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const plotFile = path.join(runDir, 'loss.svg');
   await mkdir(runDir, { recursive: true });
 
+  const origins = composition.objectives.map(({ objective, weight }) => ({ origin: objective.origin, weight }));
+  const parallelOk = origins.every((o) => o.origin !== undefined) && (backend.name === 'wasm' || backend.name === 'cpu');
+  if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1)) throw new ConfigError('workers', options.workers, 'a positive integer');
+  if (options.workers !== undefined && options.workers > 1 && !parallelOk) {
+    throw new ConfigError('workers', options.workers, `1: replicas need the wasm or cpu backend and objectives with an origin (backend ${backend.name}; ${origins.filter((o) => !o.origin).length} objective(s) without origin)`);
+  }
+  const workers = Math.max(1, Math.min(r.batchSize, options.workers ?? (parallelOk ? Math.min(2, os.availableParallelism()) : 1)));
   const fingerprint = {
     vocabSize,
     special: options.special,
@@ -214,6 +232,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     gradAccumulation: r.gradAccumulation,
     seed: r.seed,
     shuffleBuffer: r.shuffleBuffer,
+    workers,
   };
   const configOf = (planSteps: number) => ({
     ...fingerprint,
@@ -245,6 +264,25 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const session = new Session({ tf, backend: backend.name, composition, model, vocabSize, seqLen: r.seqLen, seed: r.seed });
   const optimizer = new AdamW(tf, session.store.list(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: r.weightDecay });
+  const replicas: ReplicaWorker[] = [];
+  const replicaStart =
+    workers > 1
+      ? Promise.all(
+          Array.from({ length: workers - 1 }, () =>
+            ReplicaWorker.start({
+              backend: backend.name,
+              model,
+              vocabSize,
+              seqLen: r.seqLen,
+              seed: r.seed,
+              objectives: origins.map((o) => ({ origin: o.origin!, weight: o.weight })),
+              adam: optimizer.options,
+            }),
+          ),
+        )
+      : Promise.resolve([]);
+  // Keep a failed start from being an unhandled rejection before it is awaited.
+  replicaStart.catch(() => undefined);
   const stream = new ExampleStream({
     composition,
     data: options.data,
@@ -354,13 +392,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
     }
 
+    try {
+      replicas.push(...(await replicaStart));
+    } catch (error) {
+      // Asked for explicitly: fail. Chosen automatically: train on the main thread alone.
+      if (options.workers !== undefined) throw error;
+    }
+    for (const replica of replicas) await replica.setState(session.store.list(), optimizer);
+
     if (r.maxSeconds !== null && step === 0) {
       // Fit the run to the time budget before it starts, so warmup, decay and the eval/log/checkpoint intervals
       // match the steps it will make. Three probe steps on the first examples (from a separate stream: the real one
       // is not advanced, and no update is applied).
       const probeStream = new ExampleStream({ composition, data: options.data, seqLen: r.seqLen, vocabSize, special: options.special, seed: r.seed, shuffleBuffer: r.shuffleBuffer });
       const probe = [];
-      for (let i = 0; i < r.gradAccumulation; i++) probe.push(checkBatch(collate(await probeStream.take(r.batchSize)), vocabSize));
+      // With replicas, the main thread's share of each micro-batch approximates a step's time.
+      const share = Math.ceil(r.batchSize / workers);
+      for (let i = 0; i < r.gradAccumulation; i++) probe.push(checkBatch(collate((await probeStream.take(r.batchSize)).slice(0, share)), vocabSize));
       await probeStream.close();
       let stepSeconds = Infinity;
       for (let i = 0; i < 3; i++) {
@@ -401,26 +449,76 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       scheduleSteps = Math.max(step, Math.min(r.maxSteps, step + Math.floor(left / perStep)));
     };
 
-    while (step < r.maxSteps && step < scheduleSteps) {
-      const micro = [];
-      for (let i = 0; i < r.gradAccumulation; i++) micro.push(checkBatch(collate(await stream.take(r.batchSize)), vocabSize));
-      const t0 = performance.now();
-      const result = session.gradients(micro, step + 1);
+    const lrAt = (n: number) =>
+      learningRateAt(n, { learningRate: r.learningRate, warmupSteps: r.warmupSteps, totalSteps: scheduleSteps, schedule: r.schedule, minRatio: 0.1 });
+
+    /** One optimizer step on the main thread alone. */
+    const localStep = (micro: Example[][], n: number) => {
+      const result = session.gradients(micro.map((ex) => checkBatch(collate(ex), vocabSize)), n);
       const norm = globalNorm(tf, result.grads);
       if (!Number.isFinite(result.loss) || !Number.isFinite(norm)) {
         for (const g of result.grads.values()) g.dispose();
-        throw new NonFiniteLossError(step + 1, Number.isFinite(result.loss) ? norm : result.loss, lastCheckpoint);
+        throw new NonFiniteLossError(n, Number.isFinite(result.loss) ? norm : result.loss, lastCheckpoint);
       }
       clipByGlobalNorm(tf, result.grads, norm, r.clipNorm);
-      const lr = learningRateAt(step + 1, {
-        learningRate: r.learningRate,
-        warmupSteps: r.warmupSteps,
-        totalSteps: scheduleSteps,
-        schedule: r.schedule,
-        minRatio: 0.1,
-      });
+      const lr = lrAt(n);
       optimizer.apply(result.grads, lr);
       for (const g of result.grads.values()) g.dispose();
+      return { loss: result.loss, norm, lr, metrics: result.metrics };
+    };
+
+    /** One optimizer step split over the main thread and the replicas: shares of every micro-batch, summed gradients. */
+    const parallelStep = async (micro: Example[][], n: number) => {
+      const shares = replicas.length + 1;
+      const parts: Batch[][] = Array.from({ length: shares }, () => []);
+      const totals: Counts = {};
+      for (const ex of micro) {
+        const size = Math.ceil(ex.length / shares);
+        for (let w = 0; w < shares; w++) {
+          const slice = ex.slice(w * size, (w + 1) * size);
+          if (slice.length === 0) continue;
+          const batch = checkBatch(collate(slice), vocabSize);
+          parts[w]!.push(batch);
+          for (const [k, c] of Object.entries(session.counts(batch))) totals[k] = (totals[k] ?? 0) + c;
+        }
+      }
+      const remote = replicas.map((replica, w) => (parts[w + 1]!.length > 0 ? replica.gradients(parts[w + 1]!, totals, n, w + 1) : null));
+      const local = session.gradients(parts[0]!, n, { totals, rank: 0 });
+      const summed = gradsToHost(local.grads);
+      let loss = local.loss;
+      const metrics = local.metrics;
+      for (const pending of remote) {
+        if (!pending) continue;
+        const other = await pending;
+        loss += other.loss;
+        for (const [name, g] of Object.entries(other.grads)) {
+          const mine = summed[name];
+          if (!mine) summed[name] = g;
+          else for (let i = 0; i < g.length; i++) mine[i]! += g[i]!;
+        }
+        for (const [k, m] of Object.entries(other.metrics)) {
+          const into = (metrics[k] ??= { sum: 0, count: 0 });
+          into.sum += m.sum;
+          into.count += m.count;
+        }
+      }
+      let sq = 0;
+      for (const g of Object.values(summed)) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+      const norm = Math.sqrt(sq);
+      if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new NonFiniteLossError(n, Number.isFinite(loss) ? norm : loss, lastCheckpoint);
+      const scale = r.clipNorm > 0 && norm > r.clipNorm ? r.clipNorm / (norm + 1e-6) : 1;
+      const lr = lrAt(n);
+      for (const replica of replicas) replica.apply(summed, scale, lr);
+      applyHostGradients(tf, optimizer, session.store.list(), summed, scale, lr);
+      return { loss, norm, lr, metrics };
+    };
+
+    while (step < r.maxSteps && step < scheduleSteps) {
+      const micro: Example[][] = [];
+      for (let i = 0; i < r.gradAccumulation; i++) micro.push(await stream.take(r.batchSize));
+      const t0 = performance.now();
+      const result = replicas.length > 0 ? await parallelStep(micro, step + 1) : localStep(micro, step + 1);
+      const { norm, lr } = result;
       step++;
       const seconds = (performance.now() - t0) / 1000;
       computeSeconds += seconds;
@@ -499,6 +597,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       tokensPerSecond: computeSeconds > 0 ? ((step - startStep) * tokensPerStep) / computeSeconds : 0,
       seconds: (performance.now() - startedAt) / 1000,
       parameters: session.store.count(),
+      workers: replicas.length + 1,
       loader: { waitSeconds: stream.waitSeconds, computeSeconds, headroom: stream.waitSeconds > 0 ? computeSeconds / stream.waitSeconds : Infinity },
     };
     if (valFirst !== null && finalVal) {
@@ -509,6 +608,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return result;
   } finally {
     await stream.close();
+    await Promise.all(replicas.map((w) => w.close()));
+    if (replicas.length === 0) (await replicaStart.catch(() => [])).forEach((w) => void w.close());
     optimizer.dispose();
     session.dispose();
   }
