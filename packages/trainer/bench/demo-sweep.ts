@@ -1,6 +1,6 @@
 /**
  * Compares model shapes for the demo on real token shards under a wall-clock budget.
- * Usage: npx tsx bench/demo-sweep.ts TOKEN_SHARDS_DIR SECONDS "d,layers,seq,batch[,lr]" ...
+ * Usage: npx tsx bench/demo-sweep.ts TOKEN_SHARDS_DIR SECONDS "d,layers,seq,batch[,lr[,workers]]" ...
  * (token shards as `pretext tokenize` writes them, e.g. the demo's runs/demo/tokens). Prints, per shape, the
  * steps made, tokens/s and the validation loss at the start and the end; run them back to back on a quiet machine.
  */
@@ -14,7 +14,7 @@ import { train } from '../src/index.js';
 
 const [dir, seconds, ...shapes] = process.argv.slice(2);
 if (!dir || !seconds || shapes.length === 0) {
-  console.error('usage: tsx bench/demo-sweep.ts TOKEN_SHARDS_DIR SECONDS "d,layers,seq,batch[,lr]" ...');
+  console.error('usage: tsx bench/demo-sweep.ts TOKEN_SHARDS_DIR SECONDS "d,layers,seq,batch[,lr[,workers]]" ...');
   process.exit(2);
 }
 const manifest = await readManifest(dir);
@@ -27,7 +27,7 @@ async function* each(docs: TokenizedDocument[]) {
 }
 console.log(`${trainDocs.length} train / ${valDocs.length} validation documents, vocabulary ${tok.vocabSize}, budget ${seconds} s`);
 for (const shape of shapes) {
-  const [d, layers, seq, batch, lr] = shape.split(',').map(Number) as [number, number, number, number, number | undefined];
+  const [d, layers, seq, batch, lr, workers] = shape.split(',').map((x) => (x === '' ? undefined : Number(x))) as [number, number, number, number, number | undefined, number | undefined];
   const out = await mkdtemp(path.join(os.tmpdir(), 'pretext-sweep-'));
   const result = await train({
     objectives: [clm()],
@@ -41,10 +41,11 @@ for (const shape of shapes) {
     maxSteps: 100_000,
     maxSeconds: Number(seconds),
     ...(lr ? { learningRate: lr } : {}),
+    ...(workers ? { workers } : {}),
     seed: 1234,
   });
   console.log(
-    `d${d} L${layers} seq${seq} batch${batch} lr${lr ?? 'default'}: ${result.steps} steps, ${Math.round(result.tokensPerSecond)} tok/s, ` +
+    `d${d} L${layers} seq${seq} batch${batch} lr${lr ?? 'default'} workers${result.workers}: ${result.steps} steps, ${Math.round(result.tokensPerSecond)} tok/s, ` +
       `val ${result.validation?.first.toFixed(3)} → ${result.validation?.last.toFixed(3)}, train ${result.train.first.toFixed(3)} → ${result.train.last.toFixed(3)}, ${result.seconds.toFixed(0)} s`,
   );
   await rm(out, { recursive: true, force: true });
