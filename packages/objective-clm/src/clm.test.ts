@@ -103,6 +103,17 @@ describe('clm examples', () => {
     expect(sawReset).toBeGreaterThan(100);
   });
 
+  it('still predicts EOS when pad equals eos (GPT-2 style tokenizers)', async () => {
+    const rows = await examples(clm(), 64, { pad: BYTE_SPECIAL.eos, eos: BYTE_SPECIAL.eos });
+    const plain = await examples(clm(), 64);
+    let eosLabels = 0;
+    rows.forEach((row, r) => {
+      expect([...(row.labels as Int32Array)]).toEqual([...(plain[r]!.labels as Int32Array)]);
+      for (const l of row.labels as Int32Array) if (l === BYTE_SPECIAL.eos) eosLabels++;
+    });
+    expect(eosLabels).toBe(docs.length);
+  });
+
   it('fails with a ConfigError naming special.eos when the tokenizer has no EOS', async () => {
     await expect(examples(clm(), 64, { pad: 0 })).rejects.toBeInstanceOf(ConfigError);
     await expect(examples(clm(), 64, { pad: 0 })).rejects.toThrow(/special\.eos/);
