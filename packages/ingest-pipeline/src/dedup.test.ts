@@ -125,23 +125,26 @@ describe('Deduplicator', () => {
 });
 
 describe('U64Set', () => {
-  it('agrees with a Set of strings over 200k random keys, including (0, 0)', () => {
+  it('agrees with a Set of strings over 100k random keys, including (0, 0)', () => {
     const rng = new Rng(5);
     const s = new U64Set(16);
     const ref = new Set<string>();
-    for (let i = 0; i < 200_000; i++) {
+    let disagreements = 0;
+    for (let i = 0; i < 100_000; i++) {
       const hi = i === 7 ? 0 : rng.int(64);
       const lo = i === 7 ? 0 : rng.nextUint32() & 0xfff;
-      expect(s.add(hi, lo)).toBe(!ref.has(`${hi}:${lo}`));
+      if (s.add(hi, lo) !== !ref.has(`${hi}:${lo}`)) disagreements++;
       ref.add(`${hi}:${lo}`);
     }
+    expect(ref.size).toBeGreaterThan(50_000); // many repeats as well as new keys
     expect(s.size).toBe(ref.size);
     expect(s.has(0, 0)).toBe(true);
     for (let i = 0; i < 10_000; i++) {
       const hi = rng.int(80);
       const lo = rng.nextUint32() & 0xfff;
-      expect(s.has(hi, lo)).toBe(ref.has(`${hi}:${lo}`));
+      if (s.has(hi, lo) !== ref.has(`${hi}:${lo}`)) disagreements++;
     }
+    expect(disagreements).toBe(0);
     expect(s.bytes).toBeLessThanOrEqual(8 * 4 * ref.size);
   });
 });

@@ -139,12 +139,35 @@ export function gopherQualityScores(text: string, wordList: readonly string[]): 
   let alpha = 0;
   let stop = 0;
   for (const w of wordList) {
-    if (NON_PUNCT.test(w)) {
+    // ASCII fast path (the regexes cost more than the rest of the filter); other scripts use the Unicode classes.
+    let hasAlpha = false;
+    let nonPunct = false;
+    let ascii = true;
+    for (let i = 0; i < w.length; i++) {
+      const c = w.charCodeAt(i);
+      if (c >= 128) {
+        ascii = false;
+        break;
+      }
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+        hasAlpha = nonPunct = true;
+        break;
+      }
+      if (c >= 48 && c <= 57) nonPunct = true;
+    }
+    if (!ascii) {
+      hasAlpha = HAS_ALPHA.test(w);
+      nonPunct = hasAlpha || NON_PUNCT.test(w);
+    }
+    if (nonPunct) {
       nonSymbol++;
       nonSymbolChars += w.length;
     }
-    if (HAS_ALPHA.test(w)) alpha++;
-    if (STOP_WORDS.has(w.toLowerCase().replace(EDGE_PUNCT, ''))) stop++;
+    if (hasAlpha) {
+      alpha++;
+      // The stop words have 2–4 letters: longer tokens need no lower-casing.
+      if (w.length <= 12 && STOP_WORDS.has(w.toLowerCase().replace(EDGE_PUNCT, ''))) stop++;
+    }
   }
   const lines = text.split(/\r\n|\r|\n/);
   let bullets = 0;
@@ -216,6 +239,11 @@ function dupStats(segments: readonly string[]): [number, number] {
  * Counts of word n-grams in typed arrays (open addressing on a 64-bit key of the n-gram's word ids). One joined
  * string per n-gram for n = 2…10, as datatrove does, or a Map keyed by doubles, ran at under 1 MB/s on books.
  */
+function mixLo(h: number, v: number): number {
+  h = Math.imul(h + v + 1, 0x5bd1e995);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
 class NgramTable {
   private hi: Uint32Array;
   private lo: Uint32Array;
@@ -279,24 +307,23 @@ export function gopherRepetitionScores(text: string, wordList: readonly string[]
   for (let i = 0; i < wordList.length; i++) prefix[i + 1] = prefix[i]! + wordLen[i]!;
 
   const table = new NgramTable(wordList.length);
-  // 64-bit key of ids[i, i + n): two multiplicative hashes of the id sequence.
+  // 64-bit keys of ids[i, i + n), built up one word at a time as n grows (2, 3, …, 10): one mix per word per n.
   const keyHi = new Uint32Array(wordList.length);
   const keyLo = new Uint32Array(wordList.length);
+  for (let i = 0; i < wordList.length; i++) {
+    keyHi[i] = Math.imul(0x9e3779b9 ^ ids[i]!, 0x01000193) >>> 0;
+    keyLo[i] = mixLo(0x85ebca6b, ids[i]!);
+  }
+  let keyN = 1;
   const keys = (n: number): number => {
-    const count = wordList.length - n + 1;
-    for (let i = 0; i < count; i++) {
-      let a = 0x9e3779b9 ^ n;
-      let b = 0x85ebca6b ^ Math.imul(n, 0x27d4eb2d);
-      for (let k = 0; k < n; k++) {
-        const v = ids[i + k]!;
-        a = Math.imul(a ^ v, 0x01000193);
-        b = Math.imul(b + v + 1, 0x5bd1e995);
-        b ^= b >>> 13;
+    for (; keyN < n; keyN++) {
+      for (let i = 0; i + keyN < wordList.length; i++) {
+        const v = ids[i + keyN]!;
+        keyHi[i] = Math.imul(keyHi[i]! ^ v, 0x01000193) >>> 0;
+        keyLo[i] = mixLo(keyLo[i]!, v);
       }
-      keyHi[i] = a >>> 0;
-      keyLo[i] = b >>> 0;
     }
-    return count;
+    return wordList.length - n + 1;
   };
 
   /** Python's Counter.most_common(1): the highest count, the first seen among ties; chars = len(" ".join(gram)) * count. */

@@ -19,7 +19,7 @@ describe('resume', () => {
     const out = path.join(root, 'out');
     const index = fileURLToPath(new URL('./index.ts', import.meta.url));
     // Small units and shards: many checkpoints, and most of the run still ahead when the first appears.
-    const options = { kind: 'commoncrawl' as const, inputs: [corpus('commoncrawl')], unitBytes: 8_000, maxShardBytes: 15_000 };
+    const options = { kind: 'commoncrawl' as const, inputs: [corpus('commoncrawl/cc')], unitBytes: 8_000, maxShardBytes: 15_000 };
     const script = path.join(root, 'run.mts');
     await writeFile(
       script,
@@ -57,7 +57,7 @@ describe('resume', () => {
 
     const resumed = await ingest({ ...options, outDir: out, workers: 1, resume: true });
     expect(resumed.stats.resumed).toBe(true);
-    const fresh = await ingest({ ...options, outDir: path.join(root, 'fresh'), workers: 2 });
+    const fresh = await ingest({ ...options, outDir: path.join(root, 'fresh'), workers: 1 });
     expect(resumed.manifest).toEqual(fresh.manifest);
     expect(fresh.manifest.shards.length).toBeGreaterThan(3);
     const files = (await readdir(path.join(root, 'fresh'))).sort();
