@@ -37,12 +37,13 @@ export interface Collected {
 export async function collect(input: string | WorkUnit, options: ReadCommonCrawlOptions = {}): Promise<Collected> {
   const out: Collected = { docs: [], skips: {}, types: {}, errors: [] };
   for await (const doc of readCommonCrawl(input, {
+    ...options,
     onSkip: (reason, detail) => {
       out.skips[reason] = (out.skips[reason] ?? 0) + 1;
       out.types[detail.recordType] = (out.types[detail.recordType] ?? 0) + 1;
+      options.onSkip?.(reason, detail);
     },
     onError: (e) => out.errors.push(e),
-    ...options,
   })) {
     out.docs.push(doc);
   }

@@ -41,12 +41,13 @@ export interface Collected {
 export async function collect(input: string | WorkUnit, options: ReadWikipediaOptions = {}): Promise<Collected> {
   const out: Collected = { docs: [], skips: {}, skippedTitles: [], errors: [] };
   for await (const doc of readWikipedia(input, {
+    ...options,
     onSkip: (reason, detail) => {
       out.skips[reason] = (out.skips[reason] ?? 0) + 1;
       out.skippedTitles.push([reason, detail.title]);
+      options.onSkip?.(reason, detail);
     },
     onError: (e) => out.errors.push(e),
-    ...options,
   })) {
     out.docs.push(doc);
   }

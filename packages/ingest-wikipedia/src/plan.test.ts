@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bz2Blocks } from './bz2.js';
+import { findMarkers } from './bz2.js';
 import { ENWIKI, LTGWIKI, collect, sample, type Collected } from './corpora.test-helper.js';
 import { planWikipedia, readIndexOffsets, type WorkUnit } from './index.js';
 
@@ -46,12 +46,15 @@ function bzip2(data: Buffer): Buffer {
 describe('planWikipedia', () => {
   it('splits a single-stream bz2 dump at block starts; the units read exactly the whole file', async () => {
     const file = sample(ENWIKI);
-    const size = (await readFile(file)).length;
+    const size = (await stat(file)).size;
     const units = await planWikipedia(file, { targetBytes: 400_000 });
     expect(units.length).toBeGreaterThanOrEqual(3);
     contiguous(units, size);
-    const blocks: number[] = [];
-    for await (const e of bz2Blocks(file, 0, Infinity)) if (e.kind === 'block') blocks.push(e.position);
+    const bytes = await readFile(file);
+    const blocks = findMarkers(bytes, 0, bytes.length * 8)
+      .filter((m) => m.kind === 'block')
+      .map((m) => m.bit >>> 3);
+    expect(blocks).toHaveLength(7);
     for (const u of units.slice(1)) expect(blocks).toContain(u.start);
     const whole = await collect(file);
     const parts = await readUnits(units);
@@ -69,6 +72,8 @@ describe('planWikipedia', () => {
     for (const u of units.slice(1)) expect(bytes.subarray(u.start, u.start + 6).toString()).toBe('<page>');
     const parts = await readUnits(units);
     expect(parts.docs.map((d) => d.id)).toEqual(ltg.docs.map((d) => d.id));
+    // Units after the first take the language and namespaces from the dump's header.
+    expect(parts.docs.map((d) => JSON.stringify(d.meta))).toEqual(ltg.docs.map((d) => JSON.stringify(d.meta)));
   });
 
   it('uses a multistream index: units start at stream offsets; same documents with and without it', async () => {

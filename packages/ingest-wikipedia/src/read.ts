@@ -154,9 +154,10 @@ const headerCache = new Map<string, SiteInfo>();
 
 /** SiteInfo of a dump, read from its start (for units that begin later in the file). */
 export async function readSiteInfo(file: string): Promise<SiteInfo> {
-  const cached = headerCache.get(file);
-  if (cached) return cached;
   const { size, kind } = await detect(file);
+  const key = `${file}\0${size}\0${(await stat(file)).mtimeMs}`;
+  const cached = headerCache.get(key);
+  if (cached) return cached;
   const parts: Buffer[] = [];
   let length = 0;
   const events = source(file, kind, 0, 1, size);
@@ -176,7 +177,7 @@ export async function readSiteInfo(file: string): Promise<SiteInfo> {
   const page = text.indexOf('<page>');
   const site = parseSiteInfo(page >= 0 ? text.slice(0, page) : text);
   if (headerCache.size > 64) headerCache.clear();
-  headerCache.set(file, site);
+  headerCache.set(key, site);
   return site;
 }
 
