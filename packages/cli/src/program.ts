@@ -72,7 +72,7 @@ export function createProgram(): Command {
     .option('--bands <n>', 'MinHash-LSH bands (default 14)', int('--bands', 1))
     .option('--rows <n>', 'MinHash values per band (default 8)', int('--rows', 1))
     .option('--rejects <n>', 'dropped documents sampled into rejects.jsonl (default 1000)', int('--rejects', 0))
-    .option('--unit-bytes <n>', 'approximate compressed bytes per work unit (default 64 MiB Common Crawl, 32 MiB Wikipedia)', int('--unit-bytes', 1))
+    .option('--unit-bytes <n>', 'approximate compressed bytes per work unit (default 16 MiB Common Crawl, 8 MiB Wikipedia)', int('--unit-bytes', 1))
     .action(async (kind: 'books' | 'commoncrawl' | 'wikipedia', inputs: string[], opts: Record<string, unknown>) => {
       const filters: FilterOptions = {};
       if (opts.filters === false) {

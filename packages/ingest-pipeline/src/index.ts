@@ -1,4 +1,4 @@
-export { ingest, STATS_FILE, REJECTS_FILE } from './ingest.js';
+export { ingest, STATS_FILE, REJECTS_FILE, DEFAULT_UNIT_BYTES } from './ingest.js';
 export type { IngestOptions, IngestResult, IngestProgress } from './ingest.js';
 export type { IngestStats, RunCounters } from './stats.js';
 export { resolveFilters, resolveDedup, scoreFields, FILTER_DEFAULTS, INGEST_KINDS } from './config.js';

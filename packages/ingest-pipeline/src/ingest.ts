@@ -27,6 +27,13 @@ import { rankOf, REJECT_TEXT_CHARS, RejectSample } from './rejects.js';
 import { addCount, emptyCounters, recordError, sortedRecord, type IngestStats, type RunCounters } from './stats.js';
 
 export const STATS_FILE = 'stats.json';
+
+/** Work unit sizes (compressed bytes) by kind; books are one unit per file. */
+export const DEFAULT_UNIT_BYTES: Record<IngestKind, number | undefined> = {
+  books: undefined,
+  commoncrawl: 16 << 20,
+  wikipedia: 8 << 20,
+};
 export const REJECTS_FILE = 'rejects.jsonl';
 
 export interface IngestProgress {
@@ -63,7 +70,10 @@ export interface IngestOptions {
   dedup?: DedupOptions;
   /** Dropped documents kept as a sample in `rejects.jsonl`. Default 1000. */
   rejectsSample?: number;
-  /** Approximate compressed bytes per work unit (Common Crawl, Wikipedia). Default: the sources' (64 MiB, 32 MiB). */
+  /**
+   * Approximate compressed bytes per work unit (Common Crawl, Wikipedia). Default 16 MiB for Common Crawl (a WET unit
+   * holds ~40 MB of text) and 8 MiB for Wikipedia bz2 (~40 MB of XML): memory grows with unit size × workers.
+   */
   unitBytes?: number;
   /** A shard closes at this many bytes of text. Default 64 MiB. */
   maxShardBytes?: number;
@@ -126,7 +136,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const outDir = path.resolve(options.cwd ?? process.cwd(), options.outDir);
 
   const files = await expandInputs(kind, options.inputs, options.cwd);
-  const plan = await planUnits(kind, files, options.unitBytes);
+  const plan = await planUnits(kind, files, options.unitBytes ?? DEFAULT_UNIT_BYTES[kind]);
   if (strict && plan.errors.length > 0) throw plan.errors[0]!;
   const selected = plan.units.filter((u) => u.ordinal % worldSize === rank);
   const metaFields = [...SOURCE_FIELDS[kind], ...scoreFields(filters)];
