@@ -48,6 +48,10 @@ describe('wikitextToText', () => {
     expect(wikitextToText(src, { fileNamespaces: ['Fails'], categoryNamespaces: ['Kategoreja'] })).toBe('Teksts.');
   });
 
+  it('keeps a decoded line break inside its paragraph', () => {
+    expect(wikitextToText('== A ==\nOne&#10;two.\n== B ==\nThree.')).toBe('A\nOne two.\nB\nThree.');
+  });
+
   it('survives unbalanced markup without losing the rest of the page', () => {
     expect(wikitextToText('Before {{broken template\n\nAfter [[link|text]].')).toBe('Before {{broken template\nAfter text.');
     expect(wikitextToText('A <ref>never closed. Still here.')).toBe('A never closed. Still here.');

@@ -329,10 +329,15 @@ export function wikitextToText(src: string, options: WikitextOptions = {}): stri
 
   // Clean all blocks in one pass over the joined text (the rewrites never cross a newline, so line k is still
   // block k): entities, then brackets and separators left behind by removed templates ("( )", "(; born …").
-  let joined = blocks.map((b) => b.text.replace(/\n/g, ' ')).join('\n');
-  joined = decodeHTML(joined).replace(/[\u00a0\u2009\u202f]/g, ' ');
-  joined = joined.replace(/\([ \t]*[,;:–—-]?[ \t]*\)/g, '').replace(/\([ \t]*[,;][ \t]+/g, '(');
-  joined = joined.replace(/[ \t]{2,}/g, ' ').replace(/[ \t]+([,.;:!?)])/g, '$1').replace(/\([ \t]+/g, '(');
+  let joined = blocks.map((b) => b.text).join('\n');
+  if (joined.includes('&')) {
+    joined = decodeHTML(joined);
+    // `&#10;` and friends decode to line breaks: keep one line per block.
+    if (joined.split('\n').length !== blocks.length) joined = blocks.map((b) => decodeHTML(b.text).replace(/[\r\n]+/g, ' ')).join('\n');
+  }
+  if (joined.includes('\u00a0') || joined.includes('\u2009') || joined.includes('\u202f')) joined = joined.replace(/[\u00a0\u2009\u202f]/g, ' ');
+  if (joined.includes('(')) joined = joined.replace(/\([ \t]*(?:[,;:–—-]?[ \t]*\)|[,;][ \t]+|[ \t]+)/g, (m) => (m.endsWith(')') ? '' : '('));
+  joined = joined.replace(/[ \t]{2,}/g, ' ').replace(/[ \t]+([,.;:!?)])/g, '$1');
   const cleanedLines = joined.split('\n');
   const cleaned = blocks.map((b, k) => {
     const text = cleanedLines[k]!.trim();
