@@ -254,6 +254,9 @@ export async function* readCommonCrawl(unitOrFile: WorkUnit | string, options: R
 
   const handleEvents = function* (final: boolean): Generator<Document, boolean> {
     for (const event of parser.drain(final)) {
+      // Plain files: whatever starts at or after `end` (record, damage) belongs to the next unit.
+      const at = event.kind === 'record' ? event.record.position : event.position;
+      if (!gzip && at >= end) return true;
       if (event.kind === 'error') {
         report(new MalformedInputError(file, event.position, event.reason));
         continue;
@@ -267,8 +270,6 @@ export async function* readCommonCrawl(unitOrFile: WorkUnit | string, options: R
         });
         continue;
       }
-      // Plain files: records that start at or after `end` belong to the next unit.
-      if (!gzip && event.record.position >= end) return true;
       const doc = toDocument(event.record);
       if (doc) {
         documents++;

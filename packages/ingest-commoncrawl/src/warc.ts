@@ -3,11 +3,11 @@ import { findHeaderEnd } from './bytes.js';
 /**
  * A streaming WARC (0.17, 0.18, 1.0, 1.1) and ARC (v1/v2) record splitter over decompressed bytes.
  *
- * Hand-written rather than `warcio` (which the benchmark still runs as the anchor): on the same 40× copy of
- * the resiliparse CC WARC, warcio's parser took 2.5-3× as long as zlib's gunzip of the same bytes (it inflates
- * with pako in JavaScript and copies every chunk through async iterators), while records here are cut out of
- * zlib's output with `indexOf` and `subarray`, so parsing adds little to gunzip (numbers in the README). It also
- * reports exact positions for damaged records and resynchronises on the next record, which warcio does not.
+ * Hand-written rather than `warcio` (which bench/throughput.ts still runs as the anchor): warcio needed 2.3-3.5×
+ * the CPU time of `gunzip` on the same WARC/WET bytes (it inflates with pako in JavaScript and copies every chunk
+ * through async iterators), while records here are cut out of zlib's output with `indexOf` and `subarray`: member
+ * inflation plus splitting cost ~1.3× gunzip. It also reports exact positions for damaged records and
+ * resynchronises on the next record (warcio stops, and prints warnings with console.warn).
  */
 export interface RawRecord {
   readonly format: 'warc' | 'arc';
