@@ -7,7 +7,7 @@ import { findHeaderEnd } from './bytes.js';
  * the CPU time of `gunzip` on the same WARC/WET bytes (it inflates with pako in JavaScript and copies every chunk
  * through async iterators), while records here are cut out of zlib's output with `indexOf` and `subarray`: member
  * inflation plus splitting cost ~1.3× gunzip. It also reports exact positions for damaged records and
- * resynchronises on the next record (warcio stops, and prints warnings with console.warn).
+ * resynchronises on the next record; warcio writes its warnings to the console, which a library must not do.
  */
 export interface RawRecord {
   readonly format: 'warc' | 'arc';
