@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** A document as ingestion produces it: one row of a document shard. */
 export interface Document {
   /** Stable, content-derived id (hex of a hash of source + text); equal text from the same source gets the same id. */
@@ -34,3 +36,16 @@ export interface SpecialTokens {
 
 /** Labels that are not predicted carry this value (Hugging Face's convention). */
 export const IGNORE_INDEX = -100;
+
+/**
+ * The stable, content-derived document id every ingest source uses: the first 32 hex digits of
+ * sha256(source + NUL + text). Equal text from the same source gets the same id, so ids survive re-runs, worker
+ * counts and machines. `utf8` may pass the text's UTF-8 bytes when the caller already has them.
+ */
+export function documentId(source: string, text: string, utf8?: Uint8Array): string {
+  return createHash('sha256')
+    .update(`${source}\0`)
+    .update(utf8 ?? text)
+    .digest('hex')
+    .slice(0, 32);
+}

@@ -1,5 +1,5 @@
 export type { Document, TokenizedDocument, SpecialTokens } from './documents.js';
-export { IGNORE_INDEX } from './documents.js';
+export { IGNORE_INDEX, documentId } from './documents.js';
 export {
   PretextError,
   InputNotFoundError,

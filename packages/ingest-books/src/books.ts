@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EmptyInputError, MalformedInputError, PretextError, type Document } from '@pretext/core';
+import { EmptyInputError, MalformedInputError, PretextError, documentId, type Document } from '@pretext/core';
 import type { MetaField } from '@pretext/shards';
 import { parseAozora } from './aozora.js';
 import { decodeText } from './decode.js';
 import { readEpub } from './epub.js';
 import { parseGutenberg } from './gutenberg.js';
 import { expandInputs, type InputFile } from './inputs.js';
-import { documentId, normalizeText } from './normalize.js';
+import { normalizeText } from './normalize.js';
 
 export const BOOKS_SOURCE = 'books';
 

@@ -8,6 +8,6 @@ export { parseAozora } from './aozora.js';
 export type { AozoraBook } from './aozora.js';
 export { readEpub } from './epub.js';
 export type { EpubBook } from './epub.js';
-export { normalizeText, documentId, naturalCompare } from './normalize.js';
+export { normalizeText, naturalCompare } from './normalize.js';
 export { expandInputs } from './inputs.js';
 export type { InputFile } from './inputs.js';

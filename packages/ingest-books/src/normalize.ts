@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 
 /**
  * The normalization every book document gets: BOM removed, CRLF and lone CR → LF, trailing whitespace of every
@@ -16,9 +15,6 @@ export function normalizeText(text: string): string {
 }
 
 /** Stable, content-derived id: the first 32 hex digits of sha256(source + NUL + normalized text). */
-export function documentId(source: string, normalizedText: string): string {
-  return createHash('sha256').update(source).update('\0').update(normalizedText).digest('hex').slice(0, 32);
-}
 
 /** Natural order: digit runs compare as numbers (chapter_2 before chapter_10), the rest by code unit. */
 export function naturalCompare(a: string, b: string): number {

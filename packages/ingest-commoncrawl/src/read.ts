@@ -1,11 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import {
   EmptyInputError,
   InputNotFoundError,
   InvalidTextError,
   MalformedInputError,
+  documentId,
   type Document,
   type PretextError,
 } from '@pretext/core';
@@ -81,13 +81,6 @@ export interface ReadCommonCrawlOptions {
  * sha256 of `source NUL text`, first 32 hex digits: equal text from the same source gets the same id.
  * `utf8`, when given, must be the UTF-8 bytes of `text` (saves re-encoding a string that came from bytes).
  */
-export function documentId(source: string, text: string, utf8?: Uint8Array): string {
-  return createHash('sha256')
-    .update(`${source}\0`)
-    .update(utf8 ?? text)
-    .digest('hex')
-    .slice(0, 32);
-}
 
 const HTML_TYPES = /^(text\/html|application\/xhtml\+xml|application\/xml\+xhtml|text\/xhtml)$/;
 const HTML_SNIFF = /<(?:!doctype\s+html|html|head|body|title|div|p)[\s>]/i;

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
@@ -8,6 +7,7 @@ import {
   InputNotFoundError,
   InvalidTextError,
   MalformedInputError,
+  documentId,
   type Document,
   type PretextError,
 } from '@pretext/core';
@@ -60,9 +60,6 @@ export interface ReadWikipediaOptions {
   namespaces?: readonly number[];
 }
 
-export function documentId(source: string, text: string): string {
-  return createHash('sha256').update(source).update('\0').update(text).digest('hex').slice(0, 32);
-}
 
 const PAGE_OPEN = Buffer.from('<page>');
 const PAGE_CLOSE = Buffer.from('</page>');
