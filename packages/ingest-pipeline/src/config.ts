@@ -53,7 +53,7 @@ export function resolveFilters(kind: IngestKind, f: FilterOptions = {}): Resolve
       : {
           languages: f.language?.languages ?? null,
           minScore: f.language?.minScore ?? 0.65,
-          maxChars: f.language?.maxChars ?? 2000,
+          maxChars: f.language?.maxChars ?? 1000,
           drop: f.language?.drop ?? true,
         };
   if (language) {

@@ -20,7 +20,7 @@ export interface LanguageOptions {
   /**
    * Characters of the document given to the model (the start of the text). fastText's cost grows with the input
    * (about 3 MB/s per core in WebAssembly), and a few thousand characters identify a language as well as the whole
-   * document. Default 2000.
+   * document. Default 1000 (on the Wikipedia samples, 300 characters to whole articles give the same accuracy).
    */
   maxChars?: number;
   drop?: boolean;
@@ -45,7 +45,7 @@ export function loadLanguageModel(): Promise<Model> {
 }
 
 /** The most likely language of `text` (its first `maxChars` characters, newlines as spaces). */
-export async function identifyLanguage(text: string, maxChars = 2000): Promise<LanguageScore> {
+export async function identifyLanguage(text: string, maxChars = 1000): Promise<LanguageScore> {
   const m = await loadLanguageModel();
   // fastText reads one line: a newline would end the input.
   const input = text.slice(0, maxChars).replace(/[\r\n\t\v\f\u2028\u2029]+/g, ' ');
