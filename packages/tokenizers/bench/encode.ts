@@ -42,17 +42,31 @@ console.log(`text: ${docs.length} documents, ${MB.toFixed(2)} MB (Moby-Dick + St
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function measure(name: string, run: () => unknown | Promise<unknown>, setup?: () => void): Promise<number> {
-  const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    setup?.();
-    const t0 = performance.now();
-    await run();
-    times.push((performance.now() - t0) / 1000);
+interface Runner {
+  name: string;
+  run: () => unknown | Promise<unknown>;
+  setup?: () => void;
+}
+
+/**
+ * Times runners interleaved (each repeat runs every runner once, in turn) after one warm-up round, so a change in
+ * machine load during the run hits all libraries alike; reports the median MB/s of each.
+ */
+async function measureAll(runners: Runner[]): Promise<number[]> {
+  const times = runners.map(() => [] as number[]);
+  for (let r = -1; r < repeats; r++) {
+    for (const [i, runner] of runners.entries()) {
+      runner.setup?.();
+      const t0 = performance.now();
+      await runner.run();
+      if (r >= 0) times[i]!.push((performance.now() - t0) / 1000);
+    }
   }
-  const speed = MB / median(times);
-  console.log(`${name.padEnd(44)} ${speed.toFixed(2).padStart(7)} MB/s`);
-  return speed;
+  return runners.map((runner, i) => {
+    const speed = MB / median(times[i]!);
+    console.log(`${runner.name.padEnd(44)} ${speed.toFixed(2).padStart(7)} MB/s`);
+    return speed;
+  });
 }
 
 // --- identical ids -----------------------------------------------------------------------------------------
@@ -72,36 +86,31 @@ console.log(`ids identical across the four libraries on all ${checked} documents
 
 // --- GPT-2 byte-level BPE encoding -------------------------------------------------------------------------
 console.log('GPT-2 encoding (one thread):');
-const gptWarm = await measure('gpt-tokenizer 4 (warm cache)', () => {
-  for (const d of docs) gptTok.encode(d, { disallowedSpecial: new Set() });
-});
-gptTok.setMergeCacheSize(0);
-const gptCold = await measure('gpt-tokenizer 4 (cache off)', () => {
-  for (const d of docs) gptTok.encode(d, { disallowedSpecial: new Set() });
-});
-gptTok.setMergeCacheSize(gptTok.DEFAULT_MERGE_CACHE_SIZE);
-const tikSpeed = await measure('tiktoken 1.0.22 (WASM)', () => {
-  for (const d of docs) tik.encode_ordinary(d);
-});
-const hfSpeed = await measure('HF tokenizers 0.23 (Rust binding)', async () => {
-  for (const d of docs) await hf.encode(d, null, { addSpecialTokens: false });
-});
-const oursWarm = await measure('pretext (warm cache)', () => {
-  for (const d of docs) ours.encode(d);
-});
 let fresh: Tokenizer = ours;
-const oursCold = await measure(
-  'pretext (cold: new tokenizer each repeat)',
-  () => {
-    for (const d of docs) fresh.encode(d);
+const noSpecial = { disallowedSpecial: new Set<string>() };
+const [gptWarm, tikSpeed, hfSpeed, oursWarm, oursCold, oursOffsets] = await measureAll([
+  { name: 'gpt-tokenizer 4 (warm cache)', run: () => docs.forEach((d) => gptTok.encode(d, noSpecial)) },
+  { name: 'tiktoken 1.0.22 (WASM)', run: () => docs.forEach((d) => tik.encode_ordinary(d)) },
+  {
+    name: 'HF tokenizers 0.23 (Rust binding)',
+    run: async () => {
+      for (const d of docs) await hf.encode(d, null, { addSpecialTokens: false });
+    },
   },
-  () => {
-    fresh = new (ours.constructor as new (spec: unknown) => Tokenizer)((ours as unknown as { spec: unknown }).spec);
+  { name: 'pretext (warm cache)', run: () => docs.forEach((d) => ours.encode(d)) },
+  {
+    name: 'pretext (cold: new tokenizer each repeat)',
+    setup: () => {
+      fresh = new (ours.constructor as new (spec: unknown) => Tokenizer)((ours as unknown as { spec: unknown }).spec);
+    },
+    run: () => docs.forEach((d) => fresh.encode(d)),
   },
-);
-const oursOffsets = await measure('pretext encodeWithOffsets (warm)', () => {
-  for (const d of docs) ours.encodeWithOffsets(d);
-});
+  { name: 'pretext encodeWithOffsets (warm)', run: () => docs.forEach((d) => ours.encodeWithOffsets(d)) },
+]);
+// resizing empties gpt-tokenizer's cache, so its cache-off mode is timed after the others
+gptTok.setMergeCacheSize(0);
+const [gptCold] = await measureAll([{ name: 'gpt-tokenizer 4 (cache off)', run: () => docs.forEach((d) => gptTok.encode(d, noSpecial)) }]);
+gptTok.setMergeCacheSize(gptTok.DEFAULT_MERGE_CACHE_SIZE);
 console.log('\nratios to gpt-tokenizer warm:');
 for (const [n, v] of [
   ['pretext warm', oursWarm],
@@ -121,12 +130,15 @@ const hfBert = Hf.fromFile(BERT_JSON());
 for (const d of docs.slice(0, 50)) {
   if (Array.from(bert.encode(d)).join() !== (await hfBert.encode(d, null, { addSpecialTokens: false })).getIds().join()) throw new Error('WordPiece ids differ');
 }
-const hfWp = await measure('HF tokenizers 0.23 (Rust binding)', async () => {
-  for (const d of docs) await hfBert.encode(d, null, { addSpecialTokens: false });
-});
-const oursWp = await measure('pretext (warm cache)', () => {
-  for (const d of docs) bert.encode(d);
-});
+const [hfWp, oursWp] = await measureAll([
+  {
+    name: 'HF tokenizers 0.23 (Rust binding)',
+    run: async () => {
+      for (const d of docs) await hfBert.encode(d, null, { addSpecialTokens: false });
+    },
+  },
+  { name: 'pretext (warm cache)', run: () => docs.forEach((d) => bert.encode(d)) },
+]);
 console.log(`  pretext / HF: ${(oursWp / hfWp).toFixed(2)}×`);
 
 // --- BPE training ----------------------------------------------------------------------------------------

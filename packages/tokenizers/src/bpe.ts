@@ -221,6 +221,24 @@ export class BpeTokenizer implements Tokenizer {
     shift: number,
     minStart: number,
   ): void {
+    let ascii = true;
+    for (let i = s; i < e; i++) {
+      if (text.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      // one byte per character: offsets are running sums of token lengths
+      let p = s;
+      for (let t = before; t < out.length; t++) {
+        o.starts.push(Math.max(minStart, p + shift));
+        p += this.tokenLength(out.data[t]!);
+        o.ends.push(Math.max(minStart, p + shift));
+        o.words.push(t === before ? 1 : 0);
+      }
+      return;
+    }
     let c = s; // the char holding byte `pos`
     let cb = 0; // byte offset (in the pre-token) where char c starts
     let pos = 0; // byte offset of the current token
@@ -250,6 +268,18 @@ export class BpeTokenizer implements Tokenizer {
       o.words.push(t === before ? 1 : 0);
       pos += len;
     }
+  }
+
+  private tokenLengths: Int32Array | null = null;
+  /** Byte length of a token (cached). */
+  private tokenLength(id: number): number {
+    const lens = (this.tokenLengths ??= new Int32Array(this.vocabSize).fill(-1));
+    let n = lens[id]!;
+    if (n < 0) {
+      n = this.bytesOf(id).length;
+      lens[id] = n;
+    }
+    return n;
   }
 
   private bytesOf(id: number): Uint8Array {
