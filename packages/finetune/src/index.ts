@@ -1,0 +1,15 @@
+export { finetune, loadData, encodeAll } from './finetune.js';
+export type { FinetuneOptions, FinetuneResult, FinetuneProgress } from './finetune.js';
+export { classifier, resolveClassifierOptions, CLASS_LABEL } from './head.js';
+export type { Classifier, ClassifierOptions, Pooling } from './head.js';
+export { readLabelled, fromRows, parseCsvRows, parseJsonlRows } from './labelled.js';
+export type { LabelledDataset } from './labelled.js';
+export { spamAssassin, mailText } from './spam-assassin.js';
+export type { SpamAssassinOptions } from './spam-assassin.js';
+export { classificationMetrics, confusionMatrix, meanAndSpread } from './metrics.js';
+export type { ClassificationMetrics } from './metrics.js';
+export { stratifiedSplit, trainSubset } from './split.js';
+export type { Split, SplitOptions } from './split.js';
+export { loadPretrained } from './pretrained.js';
+export type { Pretrained } from './pretrained.js';
+export { renderConfusionMatrix } from './plot.js';
