@@ -36,6 +36,9 @@ export function sentenceOffsets(text: string): number[] {
     if (k < n && k > 0 && (out.length === 0 || k > out[out.length - 1]!)) out.push(k);
   };
   for (let i = 0; i < n; i++) {
+    const code = text.charCodeAt(i);
+    // only . ! ? … 。！？ and newline can end a sentence: skip everything else without making a string
+    if (code !== 46 && code !== 33 && code !== 63 && code !== 10 && code !== 0x2026 && code !== 0x3002 && code !== 0xff01 && code !== 0xff1f) continue;
     const c = text[i]!;
     if (c === '.' || c === '!' || c === '?' || c === '\u2026') {
       let j = i + 1;
