@@ -2,18 +2,20 @@
  * Training throughput of the trainer's GPT against the same model in PyTorch, in the same run.
  *
  *   npx tsx bench/throughput.ts [--d 256] [--layers 4] [--vocab 8192] [--seq 128] [--batch 16] [--steps 6]
- *                               [--threads 1] [--backend wasm] [--python python3] [--peak-gflops N]
+ *                               [--threads 1] [--backend wasm] [--python /usr/bin/python3] [--peak-gflops N]
  *
- * Both sides train a pre-LayerNorm GPT with tied embeddings, tanh GELU and AdamW on random token ids (the speed
+ * Needs `apt-get install -y python3-torch libopenblas0-pthread` (without OpenBLAS, torch falls back to the
+ * reference BLAS, 3× slower again). Both sides train a pre-LayerNorm GPT with tied embeddings, tanh GELU and AdamW on random token ids (the speed
  * does not depend on the text), batch × seq tokens per step. PyTorch (Debian's python3-torch, OpenBLAS) runs with
  * OPENBLAS_CORETYPE=SkylakeX (OpenBLAS 0.3.21 mis-detects this AVX-512 CPU as Prescott and runs ~3× slower) and
- * the same number of threads as tfjs (the wasm backend is single-threaded under Node). Each side reports the median
- * step time after one warm-up step; the script prints tokens/s, the ratio tfjs / PyTorch, and model FLOPs
+ * the same number of threads as tfjs (the wasm backend is single-threaded under Node). Steps alternate between
+ * the two sides (so load on a shared machine hits both alike) and each reports its median after one warm-up step; the script prints tokens/s, the ratio tfjs / PyTorch, and model FLOPs
  * utilisation (6·params·tokens + attention, over the CPU's peak: cores × GHz × 64 FP32 FLOP/cycle for AVX-512 with
  * two FMA units, or --peak-gflops).
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Rng, collate, composeObjectives } from '@pretext/core';
@@ -35,7 +37,8 @@ const batch = num('batch', 16);
 const steps = num('steps', 6);
 const threads = num('threads', 1);
 const heads = Math.max(1, d / 64);
-const python = args.get('python') ?? 'python3';
+// Debian's python3-torch lives in the system interpreter; a pyenv or venv `python3` on PATH would not see it.
+const python = args.get('python') ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -55,26 +58,24 @@ const examples = Array.from({ length: batch }, () => ({
   labels: Int32Array.from({ length: seq }, () => rng.int(vocab)),
 }));
 const hostBatch = collate(examples);
-const tfTimes: number[] = [];
-for (let i = 0; i <= steps; i++) {
+let tfStep = 0;
+function tfjsStep(): number {
   const t0 = performance.now();
-  const r = session.gradients([hostBatch], i + 1);
+  const r = session.gradients([hostBatch], ++tfStep);
   const norm = globalNorm(tf, r.grads);
   clipByGlobalNorm(tf, r.grads, norm, 1);
   optimizer.apply(r.grads, 1e-4);
   for (const g of r.grads.values()) g.dispose();
-  if (i > 0) tfTimes.push((performance.now() - t0) / 1000);
+  return (performance.now() - t0) / 1000;
 }
 const params = session.store.count();
-optimizer.dispose();
-session.dispose();
 
-// --- PyTorch ------------------------------------------------------------------------------------------------
+// --- PyTorch, as a child process that runs one step per line on stdin ------------------------------------------
 const script = String.raw`
 import json, math, sys, time, torch
 import torch.nn as nn
 import torch.nn.functional as F
-d, L, V, T, B, steps, threads = [int(x) for x in sys.argv[1:8]]
+d, L, V, T, B, threads = [int(x) for x in sys.argv[1:7]]
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 H = max(1, d // 64)
@@ -104,26 +105,51 @@ class GPT(nn.Module):
 m = GPT()
 opt = torch.optim.AdamW(m.parameters(), lr=1e-4, weight_decay=0.1)
 ids = torch.randint(0, V, (B, T)); labels = torch.randint(0, V, (B, T))
-times = []
-for i in range(steps + 1):
+print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": "openblas" if "openblas" in open("/proc/self/maps").read() else "other"}), flush=True)
+for line in sys.stdin:
     t0 = time.perf_counter()
     opt.zero_grad(set_to_none=True)
     loss = m(ids, labels); loss.backward()
     torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
     opt.step()
-    if i > 0: times.append(time.perf_counter() - t0)
-times.sort()
-print(json.dumps({"median": times[len(times) // 2], "params": sum(p.numel() for p in m.parameters()), "torch": torch.__version__, "threads": torch.get_num_threads()}))
+    print(json.dumps({"seconds": time.perf_counter() - t0}), flush=True)
 `;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pretext-bench-'));
 const scriptFile = path.join(dir, 'gpt.py');
 writeFileSync(scriptFile, script);
 const env = { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-const py = spawnSync(python, [scriptFile, ...[d, layers, vocab, seq, batch, steps, threads].map(String)], { env, encoding: 'utf8' });
+const child = spawn(python, [scriptFile, ...[d, layers, vocab, seq, batch, threads].map(String)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+let stderr = '';
+child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+const nextLine = async (): Promise<Record<string, unknown> | null> => {
+  const r = await lines.next();
+  return r.done ? null : (JSON.parse(r.value) as Record<string, unknown>);
+};
+const hello = await nextLine();
+const torchInfo = hello as { torch: string; threads: number; blas: string } | null;
+if (!torchInfo) console.error(`PyTorch side did not run (${python}: ${stderr.trim().split('\n').at(-1)}); install it with apt-get install -y python3-torch libopenblas0-pthread`);
+const torchStep = async (): Promise<number> => {
+  child.stdin.write('step\n');
+  return (await nextLine())!['seconds'] as number;
+};
+
+// Interleaved, one step each in turn, so load changes on a shared machine hit both sides alike. Step 0 warms up.
+const tfTimes: number[] = [];
+const ptTimes: number[] = [];
+for (let i = 0; i <= steps; i++) {
+  const a = tfjsStep();
+  const b = torchInfo ? await torchStep() : NaN;
+  if (i > 0) {
+    tfTimes.push(a);
+    ptTimes.push(b);
+  }
+}
+child.stdin.end();
 rmSync(dir, { recursive: true, force: true });
-let torchResult: { median: number; params: number; torch: string; threads: number } | null = null;
-if (py.status === 0) torchResult = JSON.parse(py.stdout.trim().split('\n').at(-1)!);
-else console.error(`PyTorch side did not run (${python}: ${(py.stderr || py.error?.message || '').trim().split('\n').at(-1)}); install it with apt-get install -y python3-torch`);
+optimizer.dispose();
+session.dispose();
+const torchResult = torchInfo ? { median: median(ptTimes), ...torchInfo } : null;
 
 // --- report ---------------------------------------------------------------------------------------------------
 const tokens = batch * seq;
@@ -141,6 +167,6 @@ console.log(`GPT d${d} × ${layers} layers, vocab ${vocab}, seq ${seq}, batch ${
 console.log(row(`tfjs ${backend.name}`, tfTps));
 if (torchResult) {
   const ptTps = tokens / torchResult.median;
-  console.log(row(`PyTorch ${torchResult.torch}`, ptTps));
+  console.log(row(`PyTorch ${torchResult.torch} (${torchResult.blas})`, ptTps));
   console.log(`ratio tfjs / PyTorch: ${(tfTps / ptTps).toFixed(3)}`);
 }

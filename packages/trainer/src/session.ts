@@ -136,7 +136,7 @@ export class Session {
       this.seeds.reset(seedFromString(`dropout/${step}/${i}${rank}`, this.options.seed));
       const recorded: { key: string; value: Scalar; metricCount?: number }[] = [];
       const { value, grads: g } = tf.variableGrads(() => {
-        const total = this.forward(batch, totals, training, step, recorded);
+        const total = this.forward(batch, totals, training, `${step}/${i}${rank}`, recorded);
         for (const r of recorded) tf.keep(r.value);
         return total;
       }, vars.map((p) => p.variable));
@@ -170,7 +170,7 @@ export class Session {
       for (const [k, n] of Object.entries(counts)) totals[k] = (totals[k] ?? 0) + n;
       const recorded: { key: string; value: Scalar; metricCount?: number }[] = [];
       tf.tidy(() => {
-        this.forward(batch, counts, false, 0, recorded);
+        this.forward(batch, counts, false, 'eval', recorded);
         for (const r of recorded) tf.keep(r.value);
       });
       this.collect(recorded, sums, metrics);
@@ -216,7 +216,8 @@ export class Session {
     batch: Batch,
     totals: Counts,
     training: boolean,
-    step: number,
+    /** Step, micro-batch and rank (or 'eval'): in-graph sampling differs between micro-batches and replicas. */
+    where: string,
     recorded: { key: string; value: Scalar; metricCount?: number }[],
   ): Scalar {
     const { tf } = this;
@@ -230,7 +231,7 @@ export class Session {
       batch: tensors,
       size: batch.size,
       seqLen: batch.seqLen,
-      seed: seedFromString(`forward/${step}`, this.options.seed),
+      seed: seedFromString(`forward/${where}`, this.options.seed),
       hidden: () =>
         (hidden ??= this.backbone.apply(
           {
