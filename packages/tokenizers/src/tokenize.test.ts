@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeDocuments, readDocuments, readTokenizedDocuments, readManifest } from '@pretext/shards';
@@ -95,5 +95,28 @@ describe('tokenizeShards', () => {
       for await (const t of readTokenizedDocuments(out)) return t;
     })();
     expect(first!.ids[0]).not.toBe(101); // no [CLS]: objectives add their own special tokens
+  });
+
+  it('resumes a run interrupted after some shards to the bytes of an uninterrupted run', async () => {
+    const opts = { input: docsDir, tokenizer: gpt2, workers: 0, batchChars: 50_000, maxShardTokens: 60_000 };
+    const whole = tmp();
+    const full = await tokenizeShards({ ...opts, outDir: whole });
+    expect(full.shards.length).toBeGreaterThan(3);
+    const out = tmp();
+    let batches = 0;
+    await expect(
+      tokenizeShards({
+        ...opts,
+        outDir: out,
+        onProgress: () => {
+          if (++batches === 4) throw new Error('interrupted');
+        },
+      }),
+    ).rejects.toThrow('interrupted');
+    // finished shards stay on disk for the resumed run to keep
+    expect(readdirSync(out).filter((f) => f.endsWith('.arrow')).length).toBeGreaterThan(0);
+    const resumed = await tokenizeShards({ ...opts, outDir: out, resume: true });
+    expect(readFileSync(path.join(out, 'manifest.json'), 'utf8')).toBe(readFileSync(path.join(whole, 'manifest.json'), 'utf8'));
+    expect(resumed.shards).toEqual(full.shards);
   });
 });
