@@ -73,8 +73,9 @@ export function countTokens(batch: Batch): number {
  * differs from the original. The discriminator's loss reaches the generator only through the shared embeddings.
  *
  * Terms: `generator` (summed NLL over masked tokens, count = masked tokens) and `discriminator` (summed BCE, count =
- * non-padding tokens), weighted 1 and 50. Metrics: `generator_accuracy`, `detection_accuracy`, `detection_recall`
- * (replaced tokens caught) and `replaced` (share of masked tokens whose sample differs from the original).
+ * non-padding tokens), weighted 1 and 50. Metrics: `generator_accuracy` (argmax = original on masked tokens),
+ * `detection_accuracy` (over non-padding tokens), `detection_recall` (replaced tokens caught) and `replaced` (share of
+ * non-padding tokens replaced: `1 − replaced` is the accuracy of always answering "original").
  */
 export function electraHead(ctx: HeadContext, config: ElectraHeadConfig): ElectraHead {
   const { tf, model } = ctx;
@@ -209,7 +210,7 @@ export function electraHead(ctx: HeadContext, config: ElectraHeadConfig): Electr
           generator_accuracy: { sum: genCorrect, count },
           detection_accuracy: { sum: detected, count: tokens },
           detection_recall: { sum: caught, count: replacement.replacedCount },
-          replaced: { sum: tf.scalar(replacement.replacedCount), count },
+          replaced: { sum: tf.scalar(replacement.replacedCount), count: tokens },
         },
       };
     },
