@@ -42,6 +42,8 @@ describe('MinHash', () => {
     const k = 14 * 8;
     const rng = new Rng(3);
     let checked = 0;
+    let bias = 0;
+    let variance = 0;
     for (const fraction of [0.01, 0.03, 0.08, 0.15]) {
       for (let t = 0; t < 25; t++) {
         const a = normalizeForDedup(all[rng.int(all.length)]!);
@@ -53,10 +55,14 @@ describe('MinHash', () => {
         for (let i = 0; i < k; i++) if (sa[i] === sb[i]) agree++;
         const se = Math.sqrt(Math.max(j * (1 - j), 0.01) / k);
         expect(Math.abs(agree / k - j), `J=${j.toFixed(3)} estimate=${(agree / k).toFixed(3)}`).toBeLessThan(4 * se);
+        bias += agree / k - j;
+        variance += (j * (1 - j)) / k;
         checked++;
       }
     }
     expect(checked).toBe(100);
+    // No systematic error: the mean of the 100 errors is within 4 standard errors of the mean.
+    expect(Math.abs(bias / checked)).toBeLessThan((4 * Math.sqrt(variance)) / checked);
   });
 
   it('is deterministic for a seed and differs between seeds', () => {

@@ -23,8 +23,9 @@ export const DEDUP_DEFAULTS: Required<DedupOptions> = { exact: true, near: true,
  * (datatrove's simplify_text without its digit folding), Unicode NFKC.
  */
 export function normalizeForDedup(text: string): string {
-  return text
-    .normalize('NFKC')
+  // NFKC leaves ASCII unchanged; most web text is ASCII and the check is far cheaper than the normalization.
+  // eslint-disable-next-line no-control-regex
+  return (/[^\x00-\x7f]/.test(text) ? text.normalize('NFKC') : text)
     .toLowerCase()
     .replace(/[\p{P}\p{S}]+/gu, ' ')
     .replace(/\s+/g, ' ')
@@ -56,14 +57,17 @@ function hashWord(w: string): number {
 
 /**
  * MinHash signatures and LSH band keys. Hand-written rather than a library: shingles are hashed from word hashes
- * (no string per shingle) and each of the bands × rows hash functions is `fmix32(x ^ seed_i)` with seeds drawn
- * from the seeded `Rng`, so the signature of a text depends on nothing but the text and the options.
+ * (no string per shingle, each shingle hash finished with fmix32), and the bands × rows hash functions are
+ * `(a_i · x + b_i) mod 2^32` with odd a_i: permutations of the already well-mixed shingle hashes, two operations each
+ * (fmix32 per function cost twice as much; the estimates stay within the test's 4 standard errors). a_i and b_i are
+ * drawn from the seeded `Rng`, so a signature depends on nothing but the text and the options.
  */
 export class MinHasher {
   readonly shingleSize: number;
   readonly bands: number;
   readonly rows: number;
   private readonly seeds: Uint32Array;
+  private readonly mul: Uint32Array;
 
   constructor(options: DedupOptions = {}) {
     const o = { ...DEDUP_DEFAULTS, ...options };
@@ -72,7 +76,11 @@ export class MinHasher {
     this.rows = o.rows;
     const rng = new Rng(o.seed);
     this.seeds = new Uint32Array(o.bands * o.rows);
-    for (let i = 0; i < this.seeds.length; i++) this.seeds[i] = rng.nextUint32();
+    this.mul = new Uint32Array(o.bands * o.rows);
+    for (let i = 0; i < this.seeds.length; i++) {
+      this.mul[i] = rng.nextUint32() | 1;
+      this.seeds[i] = rng.nextUint32();
+    }
   }
 
   /** Shingle hashes of a normalized text: one per window of `shingleSize` words (one for shorter texts; none if empty). */
@@ -97,10 +105,11 @@ export class MinHasher {
     const sh = this.shingles(normalized);
     const sig = new Uint32Array(this.seeds.length).fill(0xffffffff);
     for (let j = 0; j < this.seeds.length; j++) {
-      const seed = this.seeds[j]!;
+      const a = this.mul[j]!;
+      const b = this.seeds[j]!;
       let min = 0xffffffff;
       for (let i = 0; i < sh.length; i++) {
-        const v = fmix32(sh[i]! ^ seed);
+        const v = (Math.imul(a, sh[i]!) + b) >>> 0;
         if (v < min) min = v;
       }
       sig[j] = min;
