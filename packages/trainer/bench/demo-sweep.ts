@@ -1,6 +1,6 @@
 /**
  * Compares model shapes for the demo on real token shards under a wall-clock budget.
- * Usage: npx tsx bench/demo-sweep.ts TOKEN_SHARDS_DIR SECONDS "d,layers,seq,batch[,lr[,workers]]" ...
+ * Usage: npx tsx bench/demo-sweep.ts TOKEN_SHARDS_DIR SECONDS|steps=N "d,layers,seq,batch[,lr[,workers]]" ...
  * (token shards as `pretext tokenize` writes them, e.g. the demo's runs/demo/tokens). Prints, per shape, the
  * steps made, tokens/s and the validation loss at the start and the end; run them back to back on a quiet machine.
  */
@@ -38,8 +38,8 @@ for (const shape of shapes) {
     outDir: out,
     seqLen: seq,
     batchSize: batch,
-    maxSteps: 100_000,
-    maxSeconds: Number(seconds),
+    // "steps=N" instead of seconds compares shapes or learning rates at equal steps (independent of machine load).
+    ...(seconds.startsWith('steps=') ? { maxSteps: Number(seconds.slice(6)), evalEvery: Number(seconds.slice(6)) } : { maxSteps: 100_000, maxSeconds: Number(seconds) }),
     ...(lr ? { learningRate: lr } : {}),
     ...(workers ? { workers } : {}),
     seed: 1234,
