@@ -1,3 +1,5 @@
+import { IntBuffer } from './util.js';
+
 /**
  * BERT's normalizer (Hugging Face `BertNormalizer`) and pre-tokenizer (`BertPreTokenizer`), character by
  * character so every normalized code unit keeps the offset of the raw character it came from.
@@ -60,8 +62,15 @@ export class BertNormalizer {
   private readonly table: (string | undefined)[] = new Array(65536);
   private readonly astral = new Map<number, string>();
 
+  /** ASCII code → its normalized code when that is one unchanged-length char, else -1 (hot-path shortcut). */
+  private readonly ascii = new Int16Array(128);
+
   constructor(options: BertNormalizerOptions) {
     this.opts = options;
+    for (let c = 0; c < 128; c++) {
+      const m = this.mapChar(c);
+      this.ascii[c] = m.length === 1 ? m.charCodeAt(0) : -1;
+    }
   }
 
   get options(): BertNormalizerOptions {
@@ -104,11 +113,17 @@ export class BertNormalizer {
   normalize(text: string, start: number, end: number, align: boolean): Normalized {
     const chinese = this.opts.handleChineseChars;
     let out = '';
-    let starts: number[] | null = align ? [] : null;
-    let ends: number[] | null = align ? [] : null;
+    // typed buffers, not number[]: a 10 MB document needs two entries per code unit
+    const starts = align ? new IntBuffer(Math.max(16, end - start)) : null;
+    const ends = align ? new IntBuffer(Math.max(16, end - start)) : null;
     let runStart = start; // pending unchanged ASCII run (copied in one slice)
+    const ascii = this.ascii;
     for (let i = start; i < end; ) {
       const c = text.charCodeAt(i);
+      if (c < 128 && ascii[c] === c) {
+        i++; // unchanged ASCII: stays in the run
+        continue;
+      }
       let cp = c;
       let w = 1;
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
@@ -145,10 +160,7 @@ export class BertNormalizer {
         ends.push(k + 1);
       }
     }
-    const result: Normalized = { text: out, start: starts ? Int32Array.from(starts) : null, end: ends ? Int32Array.from(ends) : null };
-    starts = null;
-    ends = null;
-    return result;
+    return { text: out, start: starts ? starts.data.subarray(0, starts.length) : null, end: ends ? ends.data.subarray(0, ends.length) : null };
   }
 }
 

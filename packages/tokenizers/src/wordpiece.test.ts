@@ -93,6 +93,20 @@ describe('BERT WordPiece (bert-base-uncased)', () => {
     expect(bert.decode(ids)).toBe(await hf.decode(Array.from(ids), false));
   });
 
+  it('encodes a single 10 MB document with offsets in bounded memory', () => {
+    const book = books()[1]!.text;
+    let doc = '';
+    while (doc.length < 10_000_000) doc += book;
+    const before = process.memoryUsage().heapUsed;
+    const e = bert.encodeWithOffsets(doc);
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(400 * 1024 * 1024);
+    const once = bert.encode(book).length;
+    expect(e.ids.length).toBeGreaterThanOrEqual(once * Math.floor(doc.length / book.length));
+    let ok = true;
+    for (let i = 1; i < e.starts.length; i++) if (e.starts[i]! < e.starts[i - 1]! || e.ends[i]! > doc.length) ok = false;
+    expect(ok).toBe(true);
+  });
+
   it('turns over-long words into [UNK] and marks word starts on non-## pieces', () => {
     expect(Array.from(bert.encode('a'.repeat(101)))).toEqual([100]);
     const e = bert.encodeWithOffsets('unaffable tokenization');

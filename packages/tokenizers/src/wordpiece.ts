@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { TokenizerError, type SpecialTokens } from '@pretext/core';
 import { AddedMatcher } from './added.js';
+import { WordCache } from './cache.js';
 import { BertNormalizer, bertPreTokenize, type BertNormalizerOptions } from './normalize.js';
 import { Spans } from './pretokenize.js';
 import { applyTemplate, bertTemplate, PLAIN_TEMPLATE, templateFromJSON, templateToJSON, type Template } from './template.js';
@@ -56,7 +57,7 @@ export class WordPieceTokenizer implements Tokenizer {
   private readonly rawMatcher: AddedMatcher;
   private readonly normMatcher: AddedMatcher;
   private readonly template: Template;
-  private readonly cache = new Map<string, Int32Array>();
+  private readonly cache = new WordCache();
   private readonly spans = new Spans();
   private readonly out = new IntBuffer(4096);
 
@@ -240,15 +241,20 @@ export class WordPieceTokenizer implements Tokenizer {
     for (let k = 0; k < n; k += 2) {
       const a = data[k]!;
       const b = data[k + 1]!;
-      const word = s.slice(a, b);
-      let ids = this.cache.get(word);
-      if (ids === undefined) {
-        ids = this.wordPiece(word);
-        if (this.cache.size >= 200_000) this.cache.clear();
-        this.cache.set(word, ids);
+      const cache = this.cache;
+      let ids: Int32Array | null = null;
+      if (b - a <= 128 && cache.find(s, a, b)) {
+        const len = cache.hitLength();
+        if (out.length + len > out.data.length) out.reserve(len);
+        const at = out.length;
+        out.length = cache.copyTo(out.data, at);
+        if (sink) ids = out.data.subarray(at, out.length);
+      } else {
+        ids = this.wordPiece(s.slice(a, b));
+        if (b - a <= 128) cache.insert(s, a, b, ids);
+        out.pushAll(ids);
       }
-      out.pushAll(ids);
-      if (sink) {
+      if (sink && ids) {
         let p = a;
         for (let t = 0; t < ids.length; t++) {
           const id = ids[t]!;
