@@ -13,8 +13,9 @@ import {
 } from '@pretext/core';
 
 /*
- * Scaffolded by `nx g @pretext/tools:objective span-corruption`: a small, complete objective (masked-token prediction)
- * to turn into yours. See docs/writing-an-objective.md. The contract has three sides:
+ * Made with `nx g @pretext/tools:objective span-corruption --directory examples/span-corruption`, then changed in two
+ * places: the options, and `choosePositions` became `spanNoiseMask` (T5's span selection). The walk-through is
+ * docs/writing-an-objective.md. The contract has three sides:
  * - data: `examples` turns tokenized documents into padded rows (typed arrays, Hugging Face column names);
  *   randomness comes only from `ctx.rng`, so a seed fixes every row.
  * - model: `head` creates parameters with `hc.variable` and reads the backbone's hidden states with `fc.hidden()`.
@@ -23,25 +24,41 @@ import {
  */
 
 export interface SpanCorruptionOptions {
-  /** Share of tokens chosen for prediction. Default 0.15. */
-  readonly probability?: number;
+  /** Share of a row's tokens that are corrupted (T5's `noise_density`). Default 0.15. */
+  readonly noiseDensity?: number;
+  /** Mean length of a corrupted span (T5's `mean_noise_span_length`). Default 3. */
+  readonly meanSpanLength?: number;
+  /**
+   * Rotate each row's mask by a random offset (T5's `random_roll`). Default true: without it the mask always starts
+   * with clean tokens, and a row with one span (up to ~30 tokens at density 0.15) always has it at its end.
+   */
+  readonly randomRoll?: boolean;
 }
 
-/** The loss term: summed negative log-likelihood of the chosen tokens. */
+/** The loss term: summed negative log-likelihood of the corrupted tokens. */
 const TERM = 'tokens';
 
 /**
  * T5-style span corruption for an encoder: random spans of tokens masked, every original token predicted.
  *
- * Rows `[CLS] tokens [SEP]` cut from each document; each token (never a special one) is chosen with `probability`,
- * at least one per row, replaced by `[MASK]` and predicted from the hidden state at its position through the
- * word embeddings (tied output). Loss term `tokens`, metric `accuracy`.
+ * Rows `[CLS] tokens [SEP]` cut from each document. In each row T5's `random_spans_noise_mask` picks
+ * `round(noiseDensity · n)` of the n tokens, in `round(that / meanSpanLength)` spans separated by uncorrupted
+ * tokens. T5 replaces each span by one sentinel and has a decoder write the spans out; an encoder keeps the row's
+ * length, so every token of a span becomes `[MASK]` and is predicted at its own position, through the word
+ * embeddings (tied output). Loss term `tokens`, metric `accuracy`.
  */
 export function spanCorruption(options: SpanCorruptionOptions = {}): Objective {
-  const probability = options.probability ?? 0.15;
-  if (!(typeof probability === 'number' && probability > 0 && probability < 1)) {
-    throw new ConfigError('span-corruption.probability', probability, 'a number in (0, 1)');
+  const noiseDensity = options.noiseDensity ?? 0.15;
+  const meanSpanLength = options.meanSpanLength ?? 3;
+  const randomRoll = options.randomRoll ?? true;
+  if (!(typeof noiseDensity === 'number' && noiseDensity > 0 && noiseDensity < 1)) {
+    throw new ConfigError('span-corruption.noiseDensity', noiseDensity, 'a number in (0, 1) (T5: 0.15)');
   }
+  if (!(typeof meanSpanLength === 'number' && meanSpanLength >= 1 && Number.isFinite(meanSpanLength))) {
+    throw new ConfigError('span-corruption.meanSpanLength', meanSpanLength, 'a number of at least 1 (T5: 3)');
+  }
+  if (typeof randomRoll !== 'boolean') throw new ConfigError('span-corruption.randomRoll', randomRoll, 'true or false');
+  const choose = (candidate: Uint8Array, rng: Rng) => spanMaskOver(candidate, noiseDensity, meanSpanLength, randomRoll, rng);
   return {
     name: 'span-corruption',
     contract: OBJECTIVE_CONTRACT_VERSION,
@@ -49,7 +66,7 @@ export function spanCorruption(options: SpanCorruptionOptions = {}): Objective {
     writes: ['labels'],
     // Declare objectives that cannot train next to this one, with the reason the error will show.
     incompatible: { mlm: 'both predict masked tokens into the "labels" column; keep one of them' },
-    examples: (docs, ctx) => rows(docs, ctx, probability),
+    examples: (docs, ctx) => rows(docs, ctx, choose),
     head(hc) {
       const { tf, model } = hc;
       const d = model.dModel;
@@ -91,7 +108,7 @@ export function spanCorruption(options: SpanCorruptionOptions = {}): Objective {
         },
       };
     },
-    options: { probability },
+    options: { noiseDensity, meanSpanLength, randomRoll },
     // Lets the CLI, worker threads and resumed runs rebuild this objective.
     origin: { module: '@pretext/example-span-corruption', factory: 'spanCorruption', options: { ...options } },
   };
@@ -107,30 +124,78 @@ export function countLabels(batch: Batch): number {
 }
 
 /**
- * Chooses the tokens to predict in one row: 1 where chosen. `candidate[i]` is 1 for tokens that may be chosen (not
- * special, not padding). Each is chosen with `probability`; a row that drew none gets one, so no row predicts nothing.
+ * T5's `random_spans_noise_mask` (t5/data/preprocessors.py) for `length` tokens: 1 where a token is corrupted.
+ * `numNoise = min(max(round(length · noiseDensity), 1), length − 1)` tokens in
+ * `numSpans = max(round(numNoise / meanSpanLength), 1)` spans; the noise and the non-noise tokens are each cut into
+ * `numSpans` non-empty pieces at random, and the pieces alternate starting with non-noise, so spans never touch and
+ * the first token is never corrupted — unless `randomRoll` rotates the mask by an offset uniform in [0, length), as
+ * T5's `random_roll` (a span may then wrap from the end to the start). As in T5, lengths below 2 are treated as 2 (a
+ * 1-token row corrupts nothing). One change: `numSpans` is capped by the non-noise tokens, which T5 leaves to fail at
+ * high densities.
  */
-export function choosePositions(candidate: Uint8Array, probability: number, rng: Rng): Uint8Array {
+export function spanNoiseMask(length: number, noiseDensity: number, meanSpanLength: number, rng: Rng, randomRoll = false): Uint8Array {
+  const mask = new Uint8Array(length);
+  const n = Math.max(length, 2);
+  const numNoise = Math.min(Math.max(roundHalfEven(n * noiseDensity), 1), n - 1);
+  const numNonNoise = n - numNoise;
+  const numSpans = Math.min(Math.max(roundHalfEven(numNoise / meanSpanLength), 1), numNonNoise);
+  const noiseLengths = randomSegmentation(numNoise, numSpans, rng);
+  const nonNoiseLengths = randomSegmentation(numNonNoise, numSpans, rng);
+  let at = 0;
+  for (let k = 0; k < numSpans; k++) {
+    at += nonNoiseLengths[k]!;
+    mask.fill(1, Math.min(at, length), Math.min(at + noiseLengths[k]!, length));
+    at += noiseLengths[k]!;
+  }
+  if (!randomRoll || length < 2) return mask;
+  const offset = rng.int(n);
+  const rolled = new Uint8Array(length);
+  for (let i = 0; i < length; i++) rolled[(i + offset) % length] = mask[i]!;
+  return rolled;
+}
+
+/** `tf.round`: halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d !== 0.5) return Math.round(x);
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** T5's `_random_segmentation`: `items` cut into `segments` non-empty pieces, uniformly over all such cuts. */
+function randomSegmentation(items: number, segments: number, rng: Rng): Int32Array {
+  // A piece starts after each of `segments − 1` of the `items − 1` gaps, chosen by a shuffle.
+  const starts = new Uint8Array(items - 1);
+  starts.fill(1, 0, segments - 1);
+  rng.shuffle(starts);
+  const lengths = new Int32Array(segments);
+  let piece = 0;
+  lengths[0] = 1;
+  for (let i = 0; i < items - 1; i++) {
+    if (starts[i]) piece++;
+    lengths[piece]!++;
+  }
+  return lengths;
+}
+
+/** The span mask laid over a row's candidate tokens (its content between [CLS] and [SEP], never padding). */
+function spanMaskOver(candidate: Uint8Array, noiseDensity: number, meanSpanLength: number, randomRoll: boolean, rng: Rng): Uint8Array {
   const chosen = new Uint8Array(candidate.length);
-  let any = false;
-  let candidates = 0;
-  for (let i = 0; i < candidate.length; i++) {
-    if (!candidate[i]) continue;
-    candidates++;
-    if (rng.float() < probability) {
-      chosen[i] = 1;
-      any = true;
-    }
-  }
-  if (!any && candidates > 0) {
-    let k = rng.int(candidates);
-    for (let i = 0; i < candidate.length; i++) if (candidate[i] && k-- === 0) chosen[i] = 1;
-  }
+  const positions: number[] = [];
+  for (let i = 0; i < candidate.length; i++) if (candidate[i]) positions.push(i);
+  const noise = spanNoiseMask(positions.length, noiseDensity, meanSpanLength, rng, randomRoll);
+  positions.forEach((p, k) => {
+    chosen[p] = noise[k]!;
+  });
   return chosen;
 }
 
 /** Rows `[CLS] tokens [SEP]` (padded to `seqLen`), the chosen tokens replaced by `[MASK]` and labelled. */
-async function* rows(docs: AsyncIterable<TokenizedDocument>, ctx: DataContext, probability: number): AsyncGenerator<Example> {
+async function* rows(
+  docs: AsyncIterable<TokenizedDocument>,
+  ctx: DataContext,
+  choose: (candidate: Uint8Array, rng: Rng) => Uint8Array,
+): AsyncGenerator<Example> {
   const { seqLen, special } = ctx;
   const cls = special.cls ?? special.bos;
   const sep = special.sep ?? special.eos;
@@ -153,7 +218,7 @@ async function* rows(docs: AsyncIterable<TokenizedDocument>, ctx: DataContext, p
       attention.fill(1, 0, n);
       specialMask.fill(0, 1, n - 1);
       const candidate = Uint8Array.from(specialMask, (s, i) => (attention[i] && !s ? 1 : 0));
-      const chosen = choosePositions(candidate, probability, ctx.rng);
+      const chosen = choose(candidate, ctx.rng);
       const labels = new Int32Array(seqLen).fill(IGNORE_INDEX);
       for (let i = 0; i < seqLen; i++) {
         if (!chosen[i]) continue;
