@@ -160,3 +160,53 @@ export function checkBatch(batch: Batch, vocabSize: number): Batch {
   }
   return batch;
 }
+
+export interface WeightedData {
+  readonly data: TrainData;
+  /** Relative share of documents drawn from this source while every source still has documents. */
+  readonly weight: number;
+}
+
+/**
+ * Mixes several datasets into one: each next document comes from source i with probability ∝ weight_i (a seeded
+ * draw per document, fixed by `seed` and the epoch); a source that runs out drops out and the others go on, so an
+ * epoch still reads every document of every source once. Validation sets are concatenated in the given order.
+ */
+export function mixData(sources: readonly WeightedData[], seed = 0): TrainData {
+  if (sources.length === 0) throw new ConfigError('data', [], 'at least one dataset');
+  for (const [i, s] of sources.entries()) {
+    if (!(typeof s.weight === 'number' && Number.isFinite(s.weight) && s.weight > 0)) throw new ConfigError(`data[${i}].weight`, s.weight, 'a positive number');
+  }
+  const withValidation = sources.filter((s) => s.data.validation);
+  const mixed: TrainData = {
+    async *train(epoch: number) {
+      const rng = new Rng(seedFromString(`mix/epoch-${epoch}`, seed));
+      const live = sources.map((s) => ({ it: s.data.train(epoch)[Symbol.asyncIterator](), weight: s.weight }));
+      try {
+        while (live.length > 0) {
+          const total = live.reduce((a, s) => a + s.weight, 0);
+          let r = rng.float() * total;
+          let pick = live.length - 1;
+          for (let i = 0; i < live.length; i++) {
+            r -= live[i]!.weight;
+            if (r < 0) {
+              pick = i;
+              break;
+            }
+          }
+          const next = await live[pick]!.it.next();
+          if (next.done) live.splice(pick, 1);
+          else yield next.value;
+        }
+      } finally {
+        for (const s of live) await s.it.return?.();
+      }
+    },
+  };
+  if (withValidation.length > 0) {
+    mixed.validation = async function* () {
+      for (const s of withValidation) yield* s.data.validation!();
+    };
+  }
+  return mixed;
+}
