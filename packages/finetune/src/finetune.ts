@@ -12,10 +12,11 @@ import {
   type Tensor,
   type Tensor2D,
   type Tensor3D,
+  type TF,
 } from '@pretext/core';
 import { loadTokenizer, type Tokenizer } from '@pretext/tokenizers';
 import { MODEL_PRESETS, learningRateAt, resolveModelConfig, selectBackend, writeSafetensors, type BackendName, type ModelConfig, type NamedTensor } from '@pretext/trainer';
-import { CLASS_LABEL, classifier, type Pooling } from './head.js';
+import { CLASS_LABEL, classifier, type Classifier, type Pooling } from './head.js';
 import { trainerInternals, type Session } from './internals.js';
 import { readLabelled, type LabelledDataset } from './labelled.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
@@ -127,17 +128,17 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   const data = typeof options.data === 'string' ? await loadData(options.data) : options.data;
 
   const scratch = options.from === 'scratch';
-  const pretrained: Pretrained | null = scratch ? null : await loadPretrained(options.from);
-  const model: Required<ModelConfig> = pretrained ? pretrained.model : resolveModelConfig(options.model ?? 'bert-tiny', architectureOf(options.model ?? 'bert-tiny'));
-  const vocabSize = pretrained?.vocabSize ?? tokenizer.vocabSize;
-  if (tokenizer.vocabSize !== vocabSize) {
-    throw new TokenizerError(tokenizerName, `has ${tokenizer.vocabSize} ids but the checkpoint's vocabulary has ${vocabSize}; use the tokenizer it was pre-trained with`);
-  }
-  const special: SpecialTokens = pretrained?.special ?? tokenizer.special;
+  const built = await buildClassifierModel({
+    from: options.from,
+    tokenizer,
+    tokenizerName,
+    numLabels: data.labelNames.length,
+    seed: options.seed ?? 0,
+    ...pick(options, ['model', 'pooling', 'seqLen', 'backend', 'reusePooler']),
+  });
+  const { session, head, pretrained, model, pooling, seqLen, special, loaded, backend } = built;
+  const { tf } = backend;
   const architecture = model.architecture;
-  const pooling: Pooling = options.pooling ?? (architecture === 'encoder' ? 'cls' : 'last');
-  const seqLen = positiveInt('seqLen', options.seqLen ?? Math.min(pretrained?.seqLen ?? 128, model.maxPositions));
-  if (seqLen > model.maxPositions) throw new ConfigError('seqLen', seqLen, `at most the model's maxPositions=${model.maxPositions}`);
   const batchSize = positiveInt('batchSize', options.batchSize ?? 32);
   const epochs = positiveInt('epochs', options.epochs ?? 4);
   const learningRate = positive('learningRate', options.learningRate ?? 1e-4);
@@ -162,11 +163,6 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   const warmupSteps = Math.round(totalSteps * warmupFraction);
   const evalEvery = positiveInt('evalEvery', options.evalEvery ?? Math.max(stepsPerEpoch, Math.ceil(totalSteps / 10)));
 
-  const backend = await selectBackend(options.backend ? { backend: options.backend } : {});
-  const { tf } = backend;
-  const head = classifier({ numLabels: data.labelNames.length, pooling });
-  const composition = composeObjectives([head.objective]);
-  const session: Session = new internals.Session({ tf, backend: backend.name, composition, model, vocabSize, seqLen, seed: seedFromString('finetune-init', seed) });
   const optimizer = new internals.AdamW(tf, session.store.list(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay });
   const files = options.outDir
     ? {
@@ -178,7 +174,6 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       }
     : undefined;
   try {
-    const loaded = pretrained ? loadWeights(session, pretrained, options.reusePooler ?? true) : [];
     if (files) {
       await mkdir(options.outDir!, { recursive: true });
       await writeFile(files.history, '');
@@ -360,6 +355,77 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
     optimizer.dispose();
     session.dispose();
   }
+}
+
+export interface ClassifierModelOptions {
+  readonly from: string;
+  readonly tokenizer: Tokenizer;
+  /** For messages. */
+  readonly tokenizerName?: string;
+  readonly numLabels: number;
+  readonly seed: number;
+  readonly model?: string | ModelConfig;
+  readonly pooling?: Pooling;
+  readonly seqLen?: number;
+  readonly backend?: BackendName;
+  readonly reusePooler?: boolean;
+}
+
+export interface ClassifierModel {
+  readonly session: Session;
+  readonly head: Classifier;
+  readonly pretrained: Pretrained | null;
+  readonly model: Required<ModelConfig>;
+  readonly pooling: Pooling;
+  readonly seqLen: number;
+  readonly special: SpecialTokens;
+  /** Parameters copied from the checkpoint. */
+  readonly loaded: readonly string[];
+  readonly backend: { name: BackendName; reason: string; tf: TF };
+}
+
+/**
+ * The trainer's model with a classification head: the checkpoint's architecture and weights (`from` a run or
+ * checkpoint folder), or `scratch`: `model`'s architecture with random weights seeded by `seed`. The caller disposes
+ * `session`.
+ */
+export async function buildClassifierModel(options: ClassifierModelOptions): Promise<ClassifierModel> {
+  const internals = await trainerInternals();
+  const { tokenizer } = options;
+  const pretrained: Pretrained | null = options.from === 'scratch' ? null : await loadPretrained(options.from);
+  const model: Required<ModelConfig> = pretrained ? pretrained.model : resolveModelConfig(options.model ?? 'bert-tiny', architectureOf(options.model ?? 'bert-tiny'));
+  const vocabSize = pretrained?.vocabSize ?? tokenizer.vocabSize;
+  if (tokenizer.vocabSize !== vocabSize) {
+    throw new TokenizerError(options.tokenizerName ?? '<tokenizer>', `has ${tokenizer.vocabSize} ids but the checkpoint's vocabulary has ${vocabSize}; use the tokenizer it was pre-trained with`);
+  }
+  const special: SpecialTokens = pretrained?.special ?? tokenizer.special;
+  const pooling: Pooling = options.pooling ?? (model.architecture === 'encoder' ? 'cls' : 'last');
+  const seqLen = positiveInt('seqLen', options.seqLen ?? Math.min(pretrained?.seqLen ?? 128, model.maxPositions));
+  if (seqLen > model.maxPositions) throw new ConfigError('seqLen', seqLen, `at most the model's maxPositions=${model.maxPositions}`);
+  const backend = await selectBackend(options.backend ? { backend: options.backend } : {});
+  const head = classifier({ numLabels: options.numLabels, pooling });
+  const session: Session = new internals.Session({
+    tf: backend.tf,
+    backend: backend.name,
+    composition: composeObjectives([head.objective]),
+    model,
+    vocabSize,
+    seqLen,
+    seed: seedFromString('finetune-init', options.seed),
+  });
+  try {
+    const loaded = pretrained ? loadWeights(session, pretrained, options.reusePooler ?? true) : [];
+    return { session, head, pretrained, model, pooling, seqLen, special, loaded, backend };
+  } catch (error) {
+    session.dispose();
+    throw error;
+  }
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
 }
 
 /** Labelled data by name: `spam-assassin` or a path. */

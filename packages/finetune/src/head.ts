@@ -82,8 +82,8 @@ export function classifier(input: ClassifierOptions): Classifier {
         const m = tf.cast(tf.reshape(mask, [b, seq]), 'float32');
         let weights: Tensor;
         if (options.pooling === 'last') {
-          const last = tf.sub(tf.sum(tf.cast(tf.reshape(mask, [b, seq]), 'int32'), 1), 1);
-          weights = tf.oneHot(tf.maximum(last, 0) as Tensor & { rank: 1 }, seq);
+          const last = tf.sub(tf.sum(tf.cast(tf.reshape(mask, [b, seq]), 'int32'), 1), tf.scalar(1, 'int32'));
+          weights = tf.oneHot(tf.cast(tf.maximum(last, tf.scalar(0, 'int32')), 'int32') as Tensor & { rank: 1 }, seq);
         } else {
           weights = tf.div(m, tf.maximum(tf.sum(m, 1, true), 1));
         }

@@ -1,5 +1,5 @@
-export { finetune, loadData, encodeAll } from './finetune.js';
-export type { FinetuneOptions, FinetuneResult, FinetuneProgress } from './finetune.js';
+export { finetune, loadData, encodeAll, buildClassifierModel } from './finetune.js';
+export type { FinetuneOptions, FinetuneResult, FinetuneProgress, ClassifierModel, ClassifierModelOptions } from './finetune.js';
 export { classifier, resolveClassifierOptions, CLASS_LABEL } from './head.js';
 export type { Classifier, ClassifierOptions, Pooling } from './head.js';
 export { readLabelled, fromRows, parseCsvRows, parseJsonlRows } from './labelled.js';
@@ -13,3 +13,5 @@ export type { Split, SplitOptions } from './split.js';
 export { loadPretrained } from './pretrained.js';
 export type { Pretrained } from './pretrained.js';
 export { renderConfusionMatrix } from './plot.js';
+export { compareObjectives, armObjectives, summarise, resultsMarkdown, renderComparison, shardCorpus, documentsFromTexts, COMPARE_ARMS, COMPARE_PRESETS } from './compare.js';
+export type { CompareOptions, CompareResult, CompareRun, CompareSummaryRow, CompareProgress, CompareSettings, CompareArm, PretrainSettings, FinetuneSettings } from './compare.js';

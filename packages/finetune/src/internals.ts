@@ -20,8 +20,8 @@ import type { BackendName, ModelConfig } from '@pretext/trainer';
  *
  * Why not a copy: the model must be the one the checkpoint was trained with (same parameter names, layer norms,
  * initialisation, wasm-tuned ops), so fine-tuning loads the trainer's own modules from its package folder (`src/`
- * when running from sources, `dist/` otherwise). The interfaces below are the structural subset used here; the test
- * `internals.test.ts` fails when the trainer moves or renames them. Once the trainer exports these, this file
+ * when running from sources, `dist/` otherwise). The interfaces below are the structural subset used here; every test
+ * that builds a model (finetune.test.ts) fails when the trainer moves or renames them. Once the trainer exports these, this file
  * becomes plain imports.
  */
 
