@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { TokenizerError, type SpecialTokens } from '@pretext/core';
 import { AddedMatcher } from './added.js';
 import { WordCache } from './cache.js';
+import { MergeTable } from './merges.js';
 import { BYTE_TO_CHAR, tokenToBytes, utf8Encode } from './bytelevel.js';
 import { CL100K_PATTERN, GPT2_PATTERN, Spans, regexPreTokenizer, splitGpt2, type PreTokenizer } from './pretokenize.js';
 import { applyTemplate, PLAIN_TEMPLATE, type Template } from './template.js';
@@ -45,8 +46,7 @@ export class BpeTokenizer implements Tokenizer {
   private readonly tokToId: Map<string, number>;
   private readonly idToTok: (string | undefined)[];
   private readonly byteIds = new Int32Array(256);
-  /** (a, b) → rank * 2^21 + merged id */
-  private readonly mergeMap = new Map<number, number>();
+  private readonly mergeTable: MergeTable;
   private readonly merges: readonly (readonly [string, string])[];
   private readonly added: readonly AddedToken[];
   private readonly addedById = new Map<number, AddedToken>();
@@ -82,6 +82,7 @@ export class BpeTokenizer implements Tokenizer {
     this.unkId = spec.unkToken ? spec.vocab.get(spec.unkToken) : undefined;
     for (let b = 0; b < 256; b++) this.byteIds[b] = spec.vocab.get(BYTE_TO_CHAR[b]!) ?? this.unkId ?? -1;
     this.merges = spec.merges;
+    this.mergeTable = new MergeTable(spec.merges.length);
     spec.merges.forEach(([a, b], rank) => {
       const ia = spec.vocab.get(a);
       const ib = spec.vocab.get(b);
@@ -91,7 +92,7 @@ export class BpeTokenizer implements Tokenizer {
         throw new TokenizerError(file, `merge ${rank + 1} (${JSON.stringify(a)} ${JSON.stringify(b)}) needs ${JSON.stringify(missing)}, which is not in the vocabulary`);
       }
       // Hugging Face keeps the last rank of a repeated pair
-      this.mergeMap.set(ia * SHIFT + ib, rank * SHIFT + im);
+      this.mergeTable.set(ia, ib, rank, im);
     });
     this.pattern = spec.pattern ?? GPT2_PATTERN;
     this.preTokenize = this.pattern === GPT2_PATTERN ? splitGpt2 : regexPreTokenizer(this.pattern, file);
@@ -313,19 +314,22 @@ export class BpeTokenizer implements Tokenizer {
   }
 
   private mergeShort(syms: Int32Array, len: number): Int32Array {
-    const merges = this.mergeMap;
+    const table = this.mergeTable;
+    const ranks = table.rank;
     for (;;) {
-      let best = Infinity;
+      let best = 0x7fffffff;
       let at = -1;
+      let slot = -1;
       for (let i = 0; i + 1 < len; i++) {
-        const v = merges.get(syms[i]! * SHIFT + syms[i + 1]!);
-        if (v !== undefined && v < best) {
-          best = v;
+        const k = table.find(syms[i]!, syms[i + 1]!);
+        if (k >= 0 && ranks[k]! < best) {
+          best = ranks[k]!;
           at = i;
+          slot = k;
         }
       }
       if (at < 0) break;
-      syms[at] = best % SHIFT;
+      syms[at] = table.merged[slot]!;
       syms.copyWithin(at + 1, at + 2, len);
       len--;
     }
@@ -334,7 +338,8 @@ export class BpeTokenizer implements Tokenizer {
 
   /** Hugging Face's heap-driven merge (O(n log n)) for long pre-tokens: a 10 MB run of symbols stays fast. */
   private mergeLong(syms: Int32Array, len: number): Int32Array {
-    const merges = this.mergeMap;
+    const table = this.mergeTable;
+    const ranks = table.rank;
     const next = new Int32Array(len);
     const prev = new Int32Array(len);
     const alive = new Uint8Array(len).fill(1);
@@ -344,8 +349,8 @@ export class BpeTokenizer implements Tokenizer {
     }
     const heap = new MinHeap(len);
     for (let i = 0; i + 1 < len; i++) {
-      const v = merges.get(syms[i]! * SHIFT + syms[i + 1]!);
-      if (v !== undefined) heap.push(Math.floor(v / SHIFT) * POS_SHIFT + i);
+      const k = table.find(syms[i]!, syms[i + 1]!);
+      if (k >= 0) heap.push(ranks[k]! * POS_SHIFT + i);
     }
     while (heap.size > 0) {
       const top = heap.pop();
@@ -354,21 +359,21 @@ export class BpeTokenizer implements Tokenizer {
       if (!alive[pos]) continue;
       const nx = next[pos]!;
       if (nx < 0) continue;
-      const v = merges.get(syms[pos]! * SHIFT + syms[nx]!);
-      if (v === undefined || Math.floor(v / SHIFT) !== rank) continue; // stale entry
-      syms[pos] = v % SHIFT;
+      const k = table.find(syms[pos]!, syms[nx]!);
+      if (k < 0 || ranks[k] !== rank) continue; // stale entry
+      syms[pos] = table.merged[k]!;
       alive[nx] = 0;
       const nn = next[nx]!;
       next[pos] = nn;
       if (nn >= 0) prev[nn] = pos;
       const pv = prev[pos]!;
       if (pv >= 0) {
-        const w = merges.get(syms[pv]! * SHIFT + syms[pos]!);
-        if (w !== undefined) heap.push(Math.floor(w / SHIFT) * POS_SHIFT + pv);
+        const w = table.find(syms[pv]!, syms[pos]!);
+        if (w >= 0) heap.push(ranks[w]! * POS_SHIFT + pv);
       }
       if (nn >= 0) {
-        const w = merges.get(syms[pos]! * SHIFT + syms[nn]!);
-        if (w !== undefined) heap.push(Math.floor(w / SHIFT) * POS_SHIFT + pos);
+        const w = table.find(syms[pos]!, syms[nn]!);
+        if (w >= 0) heap.push(ranks[w]! * POS_SHIFT + pos);
       }
     }
     const out = new IntBuffer(len);
