@@ -96,8 +96,8 @@ export async function pruneCheckpoints(root: string, keep: number): Promise<void
   for (const old of all.slice(0, Math.max(0, all.length - keep))) await rm(old.dir, { recursive: true, force: true });
 }
 
-/** Loads weights, optimizer moments and state from a checkpoint into a built session and optimizer. */
-export async function loadCheckpoint(dir: string, session: Session, optimizer: AdamW): Promise<CheckpointState> {
+/** Reads a checkpoint's `state.json` (to compare its fingerprint before loading anything). */
+export async function readCheckpointState(dir: string): Promise<CheckpointState> {
   let state: CheckpointState;
   try {
     state = JSON.parse(await readFile(path.join(dir, STATE_FILE), 'utf8')) as CheckpointState;
@@ -105,6 +105,12 @@ export async function loadCheckpoint(dir: string, session: Session, optimizer: A
     throw new ManifestError(path.join(dir, STATE_FILE), `unreadable checkpoint state (${(error as Error).message})`);
   }
   if (state.format !== 'pretext-checkpoint') throw new ManifestError(path.join(dir, STATE_FILE), 'not a pretext checkpoint');
+  return state;
+}
+
+/** Loads weights, optimizer moments and state from a checkpoint into a built session and optimizer. */
+export async function loadCheckpoint(dir: string, session: Session, optimizer: AdamW): Promise<CheckpointState> {
+  const state = await readCheckpointState(dir);
   const weights = await readSafetensors(path.join(dir, MODEL_FILE));
   const moments = await readSafetensors(path.join(dir, OPTIMIZER_FILE));
   const params = session.store.list();

@@ -134,6 +134,8 @@ describe('train', () => {
     const a = (await readRows(full.metricsFile)).map(key);
     const b = (await readRows(resumed.metricsFile)).map(key);
     expect(b).toEqual(a);
+    // A different vocabulary (another tokenizer) is refused before anything is loaded.
+    await expect(train(options(dir, { resume: true, vocabSize: BYTE_VOCAB + 8 }))).rejects.toThrow(/^vocabSize=266 is invalid: expected 258 as in the checkpoint/);
   });
 
   it('refuses a vocabulary that does not hold the data or the special tokens', async () => {

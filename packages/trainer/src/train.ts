@@ -14,7 +14,7 @@ import {
   type SpecialTokens,
 } from '@pretext/core';
 import { selectBackend, type BackendName } from './backend.js';
-import { listCheckpoints, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { listCheckpoints, loadCheckpoint, readCheckpointState, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { ExampleStream, checkBatch, validationBatches, type TrainData } from './data.js';
 import { generate } from './generate.js';
 import { resolveModelConfig, type ModelConfig } from './model.js';
@@ -314,13 +314,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (options.resume) {
       const latest = (await listCheckpoints(checkpointRoot)).at(-1);
       if (latest) {
-        const state = await loadCheckpoint(latest.dir, session, optimizer);
+        const state = await readCheckpointState(latest.dir);
         const mismatch = Object.keys(fingerprint).find(
           (k) => JSON.stringify((fingerprint as Record<string, unknown>)[k]) !== JSON.stringify(state.fingerprint[k]),
         );
         if (mismatch) {
           throw new ConfigError(mismatch, (fingerprint as Record<string, unknown>)[mismatch], `${JSON.stringify(state.fingerprint[mismatch])} as in the checkpoint ${latest.dir}; resume with the same settings or start a new run folder`);
         }
+        await loadCheckpoint(latest.dir, session, optimizer);
         step = state.step;
         planSteps = state.planSteps;
         evalCount = state.evalCount;
