@@ -6,8 +6,9 @@
  *   books         reading the @stdlib packages alone (no filters, no dedup, no shards)
  * `ingest` runs the whole pipeline: plan, workers (read, extract, filters, MinHash), ordered dedup and shard writing.
  *
- * Times are wall seconds (parallel speed-up is the point), medians of R runs; the machine's load is printed, because
- * on a shared machine wall time measures the neighbours too. Inputs are the shared samples repeated into temp files.
+ * Wall seconds show the parallel speed-up; CPU seconds (all threads; children's for the programs) show the work, and
+ * on a shared machine they depend far less on the neighbours than wall time does. Medians of R runs; the machine's
+ * load is printed. Inputs are the shared samples repeated into temp files.
  * Run: npx tsx --conditions=@pretext/source bench/ingest.ts [--repeats R] [--wet-copies N] [--warc-copies N] [--wiki-copies N] [--only cc|wiki|books]
  */
 import { spawnSync } from 'node:child_process';
@@ -39,32 +40,47 @@ if (!existsSync(corpora)) throw new Error(`${corpora} is missing: the benchmark 
 const has = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-async function time(fn: () => Promise<number> | number): Promise<{ seconds: number; count: number }> {
+/** Shell commands report their children's CPU seconds through this (the in-process figure does not see them). */
+let childCpu = 0;
+async function time(fn: () => Promise<number> | number): Promise<{ seconds: number; cpu: number; count: number }> {
   const wall: number[] = [];
+  const cpu: number[] = [];
   let count = 0;
   for (let r = 0; r < REPEATS; r++) {
+    childCpu = -1;
+    const c0 = process.cpuUsage();
     const t = performance.now();
     count = await fn();
     wall.push((performance.now() - t) / 1000);
+    const c = process.cpuUsage(c0); // all threads of this process, workers included
+    cpu.push(childCpu >= 0 ? childCpu : (c.user + c.system) / 1e6);
   }
-  return { seconds: median(wall), count };
+  return { seconds: median(wall), cpu: median(cpu), count };
 }
 function shell(command: string): number {
-  const r = spawnSync('bash', ['-c', command], { maxBuffer: 1 << 30 });
+  const r = spawnSync('bash', ['-c', `${command}; times`], { maxBuffer: 1 << 30, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr}`);
+  // The second line of `times` holds the children's user and system time.
+  childCpu = r.stdout.trim().split('\n').pop()!.split(/\s+/).reduce((sum, part) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(part);
+    return m ? sum + Number(m[1]) * 60 + Number(m[2]) : sum;
+  }, 0);
   return 0;
 }
 
 const tmp = await mkdtemp(path.join(tmpdir(), 'pretext-ingestbench-'));
 const rows: Array<Record<string, string>> = [];
-const row = (input: string, mb: number, name: string, t: { seconds: number; count: number }, anchor: { name: string; seconds: number }) => {
+const row = (input: string, mb: number, name: string, t: { seconds: number; cpu: number; count: number }, anchor: { name: string; seconds: number; cpu: number }) => {
   rows.push({
     input,
     run: name,
     'MB/s': (mb / t.seconds).toFixed(1),
     'docs/s': t.count ? (t.count / t.seconds).toFixed(0) : '',
     'wall s': t.seconds.toFixed(2),
-    [`vs anchor`]: `${(anchor.seconds / t.seconds).toFixed(2)}× ${anchor.name}`,
+    'cpu s': t.cpu.toFixed(2),
+    'MB per cpu s': (mb / t.cpu).toFixed(2),
+    [`vs anchor (wall)`]: `${(anchor.seconds / t.seconds).toFixed(2)}× ${anchor.name}`,
+    [`vs anchor (cpu)`]: `${(anchor.cpu / t.cpu).toFixed(2)}×`,
   });
 };
 async function pipeline(options: Omit<IngestOptions, 'outDir'>, workers: number): Promise<number> {
@@ -95,7 +111,7 @@ try {
         }
         return n;
       });
-      const anchor = { name: 'warcio', seconds: warcio.seconds };
+      const anchor = { name: 'warcio', seconds: warcio.seconds, cpu: warcio.cpu };
       row(input, mb, 'gunzip -c (1 core)', gunzip, anchor);
       if (has('pigz')) row(input, mb, `pigz -dc -p ${CORES}`, await time(() => shell(`pigz -dc -p ${CORES} '${file}' > /dev/null`)), anchor);
       row(input, mb, 'warcio parse (records, 1 core)', warcio, anchor);
@@ -122,7 +138,7 @@ try {
     const bzip2 = await time(() => shell(`bzip2 -dc '${file}' > /dev/null`));
     const lbzip1 = has('lbzip2') ? await time(() => shell(`lbzip2 -n 1 -dc '${file}' > /dev/null`)) : null;
     const lbzipN = has('lbzip2') ? await time(() => shell(`lbzip2 -n ${CORES} -dc '${file}' > /dev/null`)) : null;
-    const anchor = lbzipN ? { name: `lbzip2 -n ${CORES}`, seconds: lbzipN.seconds } : { name: 'bzip2', seconds: bzip2.seconds };
+    const anchor = lbzipN ? { name: `lbzip2 -n ${CORES}`, seconds: lbzipN.seconds, cpu: lbzipN.cpu } : { name: 'bzip2', seconds: bzip2.seconds, cpu: bzip2.cpu };
     row(input, mb, 'bzip2 -d', bzip2, anchor);
     if (lbzip1) row(input, mb, 'lbzip2 -d -n 1', lbzip1, anchor);
     if (lbzipN) row(input, mb, `lbzip2 -d -n ${CORES}`, lbzipN, anchor);
@@ -143,7 +159,7 @@ try {
       return n;
     });
     const input = `@stdlib books (${textMb.toFixed(1)} MB text)`;
-    const anchor = { name: 'read only', seconds: read.seconds };
+    const anchor = { name: 'read only', seconds: read.seconds, cpu: read.cpu };
     row(input, textMb, 'stdlibBooks read only', read, anchor);
     row(input, textMb, 'ingest, 1 worker', await time(() => pipeline({ kind: 'books', inputs }, 1)), anchor);
     if (CORES > 1) row(input, textMb, `ingest, ${CORES} workers`, await time(() => pipeline({ kind: 'books', inputs }, CORES)), anchor);
