@@ -34,6 +34,7 @@ export interface SampleOptions {
 
 export interface ProgressEvent {
   readonly step: number;
+  /** Steps the run now expects to make: `maxSteps`, or fewer when a `maxSeconds` budget allows fewer (a bar's total). */
   readonly maxSteps: number;
   readonly loss: number;
   readonly lr: number;
@@ -551,11 +552,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       let val: Record<string, number> | undefined;
       if (step % r.evalEvery === 0 || last) {
-        options.onProgress?.({ step, maxSteps: r.maxSteps, loss: result.loss, lr, tokensPerSecond: rate, etaSeconds: eta, phase: 'eval' });
+        options.onProgress?.({ step, maxSteps: Math.min(r.maxSteps, scheduleSteps), loss: result.loss, lr, tokensPerSecond: rate, etaSeconds: eta, phase: 'eval' });
         val = await runEval(step);
         await refreshPlot();
       }
-      options.onProgress?.({ step, maxSteps: r.maxSteps, loss: result.loss, lr, tokensPerSecond: rate, etaSeconds: eta, ...(val ? { val } : {}), phase: 'train' });
+      options.onProgress?.({ step, maxSteps: Math.min(r.maxSteps, scheduleSteps), loss: result.loss, lr, tokensPerSecond: rate, etaSeconds: eta, ...(val ? { val } : {}), phase: 'train' });
       if (step % r.checkpointEvery === 0 || last) {
         lastCheckpoint = await saveCheckpoint(
           checkpointRoot,
@@ -583,7 +584,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     if (lossRows.length > 0) await refreshPlot();
 
-    options.onProgress?.({ step, maxSteps: r.maxSteps, loss: lastLoss, lr: 0, tokensPerSecond: rate, etaSeconds: 0, phase: 'sample' });
+    options.onProgress?.({ step, maxSteps: Math.min(r.maxSteps, scheduleSteps), loss: lastLoss, lr: 0, tokensPerSecond: rate, etaSeconds: 0, phase: 'sample' });
     const after = sampleNow();
     const trainRows = lossRows.filter((row) => row.series === 'train');
     const finalVal = lastVal as { loss: number; values: Record<string, number> } | null;
