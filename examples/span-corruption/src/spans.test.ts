@@ -1,7 +1,8 @@
 import { IGNORE_INDEX, Rng, type DataContext } from '@pretext/core';
 import { loadFixtureCorpus, streamDocuments, take } from '@pretext/objective-testing';
 import { describe, expect, it } from 'vitest';
-import { spanCorruption, spanNoiseMask } from './index.js';
+import { spanCorruption } from './index.js';
+import { spanNoiseMask } from './spans.js';
 
 /** Maximal runs of 1s: their lengths, in order. */
 function runs(mask: ArrayLike<number>): number[] {

@@ -48,6 +48,8 @@ describe('nx g @pretext/tools:objective', () => {
     expect(index).toMatch(/name: 'span-corruption'/);
     expect(index).toMatch(/origin: \{ module: '@pretext\/objective-span-corruption', factory: 'spanCorruption'/);
     expect(index).not.toMatch(/<%|%>/);
+    // The CLI loads a module by path or package name and calls its only exported function.
+    expect(index.match(/^export (async )?function/gm)).toEqual(['export function']);
     expect(tree.read(`${dir}/src/index.test.ts`, 'utf-8')).toMatch(/describeObjectiveConformance\(\{ tf: tf as unknown as TF, objectives: \(\) => \[spanCorruption\(\)\]/);
     expect(tree.read(`${dir}/README.md`, 'utf-8')).toMatch(/^# @pretext\/objective-span-corruption\n/);
   });
