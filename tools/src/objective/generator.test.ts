@@ -92,9 +92,10 @@ describe('nx g @pretext/tools:objective', () => {
       await rm(scratch, { recursive: true, force: true });
     });
 
+    const dir = path.relative(repoRoot, path.join(scratch, 'objective-probe')).split(path.sep).join('/');
+
     it('writes a package that compiles against the workspace (tsc -b with its references)', async () => {
       const tree = workspace();
-      const dir = path.relative(repoRoot, path.join(scratch, 'objective-probe')).split(path.sep).join('/');
       await objectiveGenerator(tree, { name: 'probe', directory: dir });
       for (const change of tree.listChanges()) {
         if (!change.path.startsWith(`${dir}/`) || change.type === 'DELETE') continue;
@@ -107,6 +108,16 @@ describe('nx g @pretext/tools:objective', () => {
       expect(`${result.stdout}${result.stderr}`).toBe('');
       expect(existsSync(path.join(repoRoot, dir, 'dist/index.js'))).toBe(true);
       expect(readFileSync(path.join(repoRoot, dir, 'dist/index.d.ts'), 'utf8')).toMatch(/export declare function probe\(options\?: ProbeOptions\): Objective;/);
+    });
+
+    it('writes a package whose own test, the conformance suite, passes out of the box', async () => {
+      const vitest = path.join(repoRoot, 'node_modules/vitest/vitest.mjs');
+      const result = await run(process.execPath, [vitest, 'run', '--root', path.join(repoRoot, dir)], { cwd: path.join(repoRoot, dir) }).catch(
+        (e: { stdout: string; stderr: string; code: number }) => e,
+      );
+      const output = `${result.stdout}${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(output, output.slice(-2000)).toMatch(/Tests\s+6 passed \(6\)/);
+      expect(output).toMatch(/objective conformance: probe/);
     });
   });
 });
