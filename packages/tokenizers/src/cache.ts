@@ -20,7 +20,7 @@ export class WordCache {
   /** Hash computed by the last `find`. */
   hash = 0;
 
-  constructor(private readonly slotsLog2 = 18) {
+  constructor(slotsLog2 = 18) {
     const n = 1 << slotsLog2;
     this.mask = n - 1;
     this.hashes = new Int32Array(n);

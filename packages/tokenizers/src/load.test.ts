@@ -38,6 +38,17 @@ describe('loadTokenizer', () => {
     expect(Array.from(b.encode('a<|endoftext|>b'))).toEqual([64, 50256, 65]);
   });
 
+  it('reads merges in the older "a b" string form', async () => {
+    const json = JSON.parse(readFileSync(GPT2_JSON(), 'utf8'));
+    json.model.merges = json.model.merges.map((m: string[]) => m.join(' '));
+    const f = path.join(dir(), 'tokenizer.json');
+    writeFileSync(f, JSON.stringify(json));
+    const a = await loadTokenizer(f);
+    const b = await loadTokenizer(GPT2_JSON());
+    const text = books()[2]!.text;
+    expect(firstDiff(a.encode(text), b.encode(text))).toBe('equal');
+  });
+
   it('loads a folder holding tokenizer.json', async () => {
     const t = await loadTokenizer(path.dirname(GPT2_JSON()));
     expect(t.kind).toBe('bpe');
@@ -77,6 +88,7 @@ describe('loadTokenizer', () => {
     expect((await failure(write('f.json', JSON.stringify({ ...good, model: { ...good.model, vocab: { a: -1 } } })))).reason).toMatch(/not a non-negative integer/);
     expect((await failure(write('g.json', JSON.stringify({ ...good, pre_tokenizer: { type: 'Metaspace' } })))).reason).toMatch(/pre-tokenizer/);
     expect((await failure(write('h.json', JSON.stringify({ ...good, added_tokens: [{ content: 5 }] })))).reason).toMatch(/added_tokens\[0\]/);
+    expect((await failure(write('vocab.txt', 'hello\nworld\n'))).reason).toMatch(/no \[UNK\] line/);
     const lone = path.join(dir(), 'vocab.json');
     copyFileSync(corpora('tokenizers/gpt2/vocab.json'), lone);
     expect((await failure(lone)).reason).toMatch(/merges.txt is missing/);

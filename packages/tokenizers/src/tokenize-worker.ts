@@ -5,14 +5,14 @@ import type { Tokenizer } from './types.js';
 
 // A tokenization worker: gets the tokenizer's JSON once, then batches of texts; answers with flat typed arrays.
 let tokenizer: Tokenizer | undefined;
-parentPort!.on('message', (msg: { type: 'init'; json: unknown } | { type: 'batch'; seq: number; texts: string[] }) => {
+parentPort!.on('message', (msg: { type: 'init'; json: unknown } | { type: 'batch'; texts: string[] }) => {
   try {
     if (msg.type === 'init') {
       tokenizer = tokenizerFromJSON(msg.json);
       return;
     }
     const r = tokenizeBatch(tokenizer!, msg.texts);
-    parentPort!.postMessage({ type: 'result', seq: msg.seq, batch: r }, [
+    parentPort!.postMessage({ type: 'result', batch: r }, [
       r.lengths.buffer,
       r.ids.buffer,
       r.wordStarts.buffer,
@@ -20,6 +20,6 @@ parentPort!.on('message', (msg: { type: 'init'; json: unknown } | { type: 'batch
       r.sentenceStarts.buffer,
     ] as ArrayBuffer[]);
   } catch (error) {
-    parentPort!.postMessage({ type: 'error', seq: (msg as { seq?: number }).seq ?? -1, message: (error as Error).message });
+    parentPort!.postMessage({ type: 'error', message: (error as Error).message });
   }
 });

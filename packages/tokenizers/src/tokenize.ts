@@ -178,7 +178,7 @@ class Pool {
       const w = this.idle.pop()!;
       const task = this.queue.shift()!;
       this.busy.set(w, task);
-      w.postMessage({ type: 'batch', seq: 0, texts: task.texts });
+      w.postMessage({ type: 'batch', texts: task.texts });
     }
   }
 
