@@ -2,7 +2,9 @@
  * Memory of a run: peak resident set size (all threads) of fresh processes ingesting 1× and 4× the same input, so
  * the part that grows with input size shows; and the dedup tables' bytes per kept document, the one state that
  * grows with the number of documents by design.
- * Run: npx tsx --conditions=@pretext/source bench/memory.ts [--copies N] [--workers W]
+ * With --heap-mb M the children run with every thread's V8 heap capped at M MB: a run that finishes under the cap for
+ * any input size holds bounded live memory (peak RSS alone also shows garbage V8 has not collected yet).
+ * Run: npx tsx --conditions=@pretext/source bench/memory.ts [--copies N] [--workers W] [--heap-mb M]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,6 +32,7 @@ if (args[0] === '--child') {
 
 const COPIES = opt('copies', 20);
 const WORKERS = opt('workers', 2);
+const HEAP_MB = opt('heap-mb', 0);
 let root = path.dirname(fileURLToPath(import.meta.url));
 while (!existsSync(path.join(root, 'nx.json'))) root = path.dirname(root);
 const sample = path.resolve(root, '../shared/corpora/commoncrawl/cc/resiliparse/warcfile.warc.gz');
@@ -42,7 +45,8 @@ try {
   for (const copies of [COPIES, 4 * COPIES]) {
     const file = path.join(tmp, `warc-${copies}.warc.gz`);
     await writeFile(file, Buffer.concat(Array.from({ length: copies }, () => bytes)));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@pretext/source', fileURLToPath(import.meta.url), '--child', file, path.join(tmp, `out-${copies}`), String(WORKERS)], {
+    const heap = HEAP_MB > 0 ? [`--max-old-space-size=${HEAP_MB}`] : [];
+    const r = spawnSync(process.execPath, [...heap, '--import', 'tsx', '--conditions=@pretext/source', fileURLToPath(import.meta.url), '--child', file, path.join(tmp, `out-${copies}`), String(WORKERS)], {
       encoding: 'utf8',
       maxBuffer: 1 << 26,
     });
