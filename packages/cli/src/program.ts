@@ -8,6 +8,8 @@ import { formatBytes, formatSeconds } from './progress.js';
 import { preview } from './preview.js';
 import { encodeLines, exportTokens, tokenize, trainTokenizer } from './tokenizer.js';
 import { describeRun, trainCommand } from './train.js';
+import { compareCommand, describeFinetune, finetuneCommand } from './finetune.js';
+import { readFile } from 'node:fs/promises';
 
 function int(name: string, min = 0) {
   return (value: string): number => {
@@ -250,6 +252,93 @@ export function createProgram(): Command {
         quiet: program.opts().quiet,
       });
       for (const line of lines) out(line);
+    });
+
+  program
+    .command('finetune')
+    .description('fine-tune a pre-trained checkpoint (or the same architecture from scratch) on labelled text; prints accuracy, macro F1 and a confusion matrix')
+    .requiredOption('--from <checkpoint>', 'run folder or checkpoints/step-N folder written by `pretext train`, or "scratch" for random weights')
+    .addOption(new Option('--task <task>', 'what to fine-tune for').choices(['classify']).default('classify'))
+    .requiredOption('--data <labelled>', 'a .csv or .jsonl with text and label columns, a folder with one subfolder per label, or "spam-assassin" (the built-in SpamAssassin corpus)')
+    .requiredOption('-t, --tokenizer <file>', 'tokenizer.json the checkpoint was pre-trained with')
+    .requiredOption('-o, --out <dir>', 'output folder (config.json, history.jsonl, metrics.json, confusion.svg, model.safetensors)')
+    .option('--model <preset>', 'with --from scratch: model preset (bert-tiny, bert-mini, gpt-nano, …)', 'bert-tiny')
+    .option('--lr <x>', 'peak learning rate (default 1e-4)', num('--lr'))
+    .option('--epochs <n>', 'passes over the training rows (default 4)', int('--epochs', 1))
+    .option('--min-steps <n>', 'at least this many steps, for small training sets (default 0)', int('--min-steps', 0))
+    .option('--batch-size <n>', 'rows per step (default 32)', int('--batch-size', 1))
+    .option('--seq-len <n>', 'tokens per row (default: the pre-training length)', int('--seq-len', 2))
+    .option('--train-fraction <x>', 'share of the training split to use, e.g. 0.01 (default 1)', num('--train-fraction'))
+    .option('--patience <n>', 'stop after N validations without improvement; 0 never stops early (default 3)', int('--patience', 0))
+    .addOption(new Option('--pooling <how>', 'row vector for the classifier (default: cls for encoders, last for decoders)').choices(['cls', 'last', 'mean']))
+    .option('--seed <n>', 'seeds the head, data order and dropout (default 0); the split is fixed', int('--seed', 0))
+    .addOption(new Option('--backend <name>', 'force a backend').choices(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']))
+    .action(async (opts: Record<string, unknown>) => {
+      const result = await finetuneCommand({
+        from: String(opts.from),
+        data: String(opts.data),
+        tokenizer: String(opts.tokenizer),
+        outDir: String(opts.out),
+        model: String(opts.model),
+        saveModel: true,
+        ...(opts.lr !== undefined ? { learningRate: opts.lr as number } : {}),
+        ...(opts.epochs !== undefined ? { epochs: opts.epochs as number } : {}),
+        ...(opts.minSteps !== undefined ? { minSteps: opts.minSteps as number } : {}),
+        ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize as number } : {}),
+        ...(opts.seqLen !== undefined ? { seqLen: opts.seqLen as number } : {}),
+        ...(opts.trainFraction !== undefined ? { trainFraction: opts.trainFraction as number } : {}),
+        ...(opts.patience !== undefined ? { patience: opts.patience as number } : {}),
+        ...(opts.pooling !== undefined ? { pooling: opts.pooling as 'cls' } : {}),
+        ...(opts.seed !== undefined ? { seed: opts.seed as number } : {}),
+        ...(opts.backend !== undefined ? { backend: opts.backend as 'wasm' } : {}),
+        quiet: program.opts().quiet,
+      });
+      for (const line of describeFinetune(result)) out(line);
+      out(`metrics ${result.files?.metrics}, confusion matrix ${result.files?.plot}`);
+    });
+
+  program
+    .command('compare')
+    .description('the pre-training experiment: pre-train clm, mlm, mlm+nsp, mlm+sop and electra-rtd at equal tokens, fine-tune each and a scratch baseline on SpamAssassin over seeds and training fractions; writes results.md, results.json and comparison.svg')
+    .requiredOption('-o, --out <dir>', 'output folder (corpus/, pretrain/, finetune/, results.*)')
+    .option('--quick', 'tiny sizes that finish in under a minute (CI)')
+    .option('--tokens <shards>', 'pre-training token shards (default: the demo corpus, Moby-Dick + State of the Union, built into OUT/corpus)')
+    .option('-t, --tokenizer <file>', 'WordPiece tokenizer.json of --tokens')
+    .option('--data <labelled>', 'labelled data as for finetune (default spam-assassin)')
+    .option('--objectives <names>', 'comma-separated subset of clm, mlm, mlm+nsp, mlm+sop, electra-rtd (default all)')
+    .option('--seeds <list>', 'fine-tuning seeds, comma-separated (default 0,1,2)')
+    .option('--fractions <list>', 'training fractions, comma-separated (default 0.01,0.1,1)')
+    .option('--pretrain-steps <n>', 'pre-training steps per objective (default 300)', int('--pretrain-steps', 1))
+    .option('--vocab-size <n>', 'WordPiece vocabulary of the demo corpus (default 4096)', int('--vocab-size', 100))
+    .option('--seed <n>', 'pre-training seed (default 1234)', int('--seed', 0))
+    .action(async (opts: Record<string, unknown>) => {
+      const list = (key: string) => (opts[key] === undefined ? undefined : String(opts[key]).split(',').map((s) => s.trim()).filter(Boolean));
+      const numbers = (key: string) => list(key)?.map((s) => {
+        const n = Number(s);
+        if (!Number.isFinite(n)) throw new InvalidArgumentError(`--${key} must be numbers, got "${s}"`);
+        return n;
+      });
+      const result = await compareCommand(
+        {
+          out: String(opts.out),
+          quick: opts.quick === true,
+          ...(opts.tokens !== undefined ? { tokens: String(opts.tokens) } : {}),
+          ...(opts.tokenizer !== undefined ? { tokenizer: String(opts.tokenizer) } : {}),
+          ...(opts.data !== undefined ? { data: String(opts.data) } : {}),
+          ...(opts.objectives !== undefined ? { arms: list('objectives') as never } : {}),
+          ...(opts.seeds !== undefined ? { seeds: numbers('seeds')! } : {}),
+          ...(opts.fractions !== undefined ? { fractions: numbers('fractions')! } : {}),
+          ...(opts.pretrainSteps !== undefined ? { pretrainSteps: opts.pretrainSteps as number } : {}),
+          ...(opts.vocabSize !== undefined ? { vocabSize: opts.vocabSize as number } : {}),
+          ...(opts.seed !== undefined ? { seed: opts.seed as number } : {}),
+          quiet: program.opts().quiet,
+        },
+        (line) => {
+          if (!program.opts().quiet) process.stderr.write(`${line}\n`);
+        },
+      );
+      process.stdout.write(await readFile(result.files.markdown, 'utf8'));
+      out(`table ${result.files.markdown} (and ${result.files.json}), plot ${result.files.plot}, ${formatSeconds(result.seconds)}`);
     });
 
   return program;

@@ -55,7 +55,7 @@ export interface CompareSettings {
 }
 
 const TINY = { dModel: 32, nLayers: 1, nHeads: 2, dFF: 64, maxPositions: 32, dropout: 0.1 } as const;
-const SMALL = { dModel: 64, nLayers: 2, nHeads: 2, dFF: 256, maxPositions: 128, dropout: 0.1 } as const;
+const SMALL = { dModel: 64, nLayers: 2, nHeads: 2, dFF: 256, maxPositions: 64, dropout: 0.1 } as const;
 
 /**
  * Named sizes. `quick` finishes end to end in well under a minute (CI); `default` is the documented experiment
@@ -71,8 +71,8 @@ export const COMPARE_PRESETS: Record<'quick' | 'default', CompareSettings> = {
   default: {
     encoder: { architecture: 'encoder', ...SMALL, typeVocabSize: 2 },
     decoder: { architecture: 'decoder', ...SMALL, preLayerNorm: true },
-    pretrain: { steps: 600, batchSize: 16, seqLen: 64, learningRate: 1e-3, warmupSteps: 30 },
-    finetune: { seeds: [0, 1, 2], fractions: [0.01, 0.1, 1], epochs: 3, minSteps: 40, batchSize: 32, learningRate: 5e-4, seqLen: 64, patience: 3, labelledLimit: 1500 },
+    pretrain: { steps: 300, batchSize: 16, seqLen: 64, learningRate: 2e-3, warmupSteps: 15 },
+    finetune: { seeds: [0, 1, 2], fractions: [0.01, 0.1, 1], epochs: 2, minSteps: 30, batchSize: 32, learningRate: 5e-3, seqLen: 64, patience: 3, labelledLimit: 1000 },
   },
 };
 
@@ -316,6 +316,15 @@ export function renderComparison(runs: readonly CompareRun[], title: string): Pr
   const arms = [...new Set(runs.map((r) => r.arm))];
   const x = { field: 'share', type: 'ordinal' as const, sort: order, title: 'share of the training split used for fine-tuning', axis: { labelAngle: 0 } };
   const color = { field: 'arm', type: 'nominal' as const, sort: arms, title: 'pre-training' };
+  // The data's range (± one sd) with a margin, inside [0, 1]; never a zero-width axis.
+  let lo = 1;
+  let hi = 0;
+  for (const row of summarise(runs)) {
+    lo = Math.min(lo, row.macroF1.mean - row.macroF1.std);
+    hi = Math.max(hi, row.macroF1.mean + row.macroF1.std);
+  }
+  const margin = Math.max(0.02, (hi - lo) * 0.1);
+  const domain = [Math.max(0, Math.floor((lo - margin) * 50) / 50), Math.min(1, Math.ceil((hi + margin) * 50) / 50)];
   return renderSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
@@ -324,7 +333,7 @@ export function renderComparison(runs: readonly CompareRun[], title: string): Pr
     data: { values },
     encoding: { x, color, xOffset: { field: 'arm', type: 'nominal', sort: arms } },
     layer: [
-      { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'macroF1', type: 'quantitative', title: 'test macro F1', scale: { zero: false } } } },
+      { mark: { type: 'errorbar', extent: 'stdev', ticks: true }, encoding: { y: { field: 'macroF1', type: 'quantitative', title: 'test macro F1', scale: { domain } } } },
       { mark: { type: 'point', filled: true, size: 50 }, encoding: { y: { aggregate: 'mean', field: 'macroF1', type: 'quantitative' } } },
     ],
   } as never);
