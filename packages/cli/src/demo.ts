@@ -72,7 +72,7 @@ export async function demo(options: DemoOptions): Promise<string[]> {
     '',
     'pretext demo: done',
     `corpus        ${ingested.manifest.rows} documents, ${data.trainTokens.toLocaleString('en-US')} training and ${data.validationTokens.toLocaleString('en-US')} validation tokens`,
-    ...describeRun(result),
+    ...describeRun(result, ['clm']),
     `sample prompt ${JSON.stringify(options.prompt)}`,
   ];
   if (result.samples) {

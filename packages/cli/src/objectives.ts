@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, OBJECTIVE_CONTRACT_VERSION, type Objective, type ObjectiveSpec } from '@pretext/core';
 
@@ -36,7 +37,7 @@ export async function loadObjectives(list: string, options: Record<string, Recor
 
 async function loadOne(name: string, opts: Record<string, unknown>): Promise<Objective> {
   const known = FIRST_PARTY_OBJECTIVES[name];
-  const specifier = known?.module ?? (name.startsWith('.') || isAbsolute(name) ? pathToFileURL(resolve(name)).href : name);
+  const specifier = known?.module ?? (name.startsWith('.') || isAbsolute(name) ? await fileSpecifier(resolve(name)) : name);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(specifier)) as Record<string, unknown>;
@@ -61,4 +62,39 @@ function pickFactory(mod: Record<string, unknown>): unknown {
 
 function isObjective(value: unknown): value is Objective {
   return typeof value === 'object' && value !== null && typeof (value as Objective).name === 'string' && 'contract' in value && typeof (value as Objective).head === 'function';
+}
+
+/**
+ * A file path imports as is; a folder is a package: its `exports["."]` (the `import` or `default` condition, never
+ * the sources-only `@pretext/source`), else `main`, else `index.js`.
+ */
+async function fileSpecifier(path: string): Promise<string> {
+  const info = await stat(path).catch(() => null);
+  if (!info) throw new ConfigError('--objective', path, 'an existing file or package folder');
+  if (!info.isDirectory()) return pathToFileURL(path).href;
+  let pkg: { exports?: unknown; main?: string } = {};
+  try {
+    pkg = JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as typeof pkg;
+  } catch {
+    return pathToFileURL(join(path, 'index.js')).href;
+  }
+  const entry = exportEntry(pkg.exports) ?? pkg.main ?? 'index.js';
+  return pathToFileURL(join(path, entry)).href;
+}
+
+function exportEntry(exports: unknown): string | undefined {
+  if (typeof exports === 'string') return exports;
+  if (!exports || typeof exports !== 'object') return undefined;
+  const record = exports as Record<string, unknown>;
+  const root = '.' in record ? record['.'] : record;
+  if (typeof root === 'string') return root;
+  if (!root || typeof root !== 'object') return undefined;
+  const conditions = root as Record<string, unknown>;
+  for (const key of ['import', 'node', 'default']) {
+    const value = conditions[key];
+    if (typeof value === 'string') return value;
+    const nested = exportEntry(value);
+    if (nested) return nested;
+  }
+  return undefined;
 }

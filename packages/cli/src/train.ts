@@ -84,7 +84,11 @@ function pick<T extends object, K extends keyof T>(obj: T, keys: K[]): Partial<P
   return out;
 }
 
-export function describeRun(r: TrainResult): string[] {
+/**
+ * Lines for the end of a run. Perplexity is shown only where it means something: one objective whose loss is a
+ * token cross-entropy (clm, or mlm's masked-token pseudo-perplexity), never for weighted sums of several terms.
+ */
+export function describeRun(r: TrainResult, objectives: readonly string[] = []): string[] {
   const lines = [
     `backend       ${r.backend.name} (${r.backend.reason})`,
     `steps         ${r.steps} in ${formatSeconds(r.seconds)}, ${Math.round(r.tokensPerSecond)} tokens/s`,
@@ -92,8 +96,14 @@ export function describeRun(r: TrainResult): string[] {
   ];
   if (r.validation) {
     lines.push(
-      `val loss      ${r.validation.first.toFixed(3)} → ${r.validation.last.toFixed(3)} (perplexity ${Math.exp(r.validation.first).toFixed(1)} → ${Math.exp(r.validation.last).toFixed(1)})`,
+      `val loss      ${r.validation.first.toFixed(3)} → ${r.validation.last.toFixed(3)}${
+        objectives.length === 1 && (objectives[0] === 'clm' || objectives[0] === 'mlm')
+          ? ` (perplexity ${Math.exp(r.validation.first).toFixed(1)} → ${Math.exp(r.validation.last).toFixed(1)})`
+          : ''
+      }`,
     );
+    const metrics = Object.entries(r.validationMetrics ?? {}).filter(([k]) => /accuracy|recall/.test(k));
+    if (metrics.length > 0) lines.push(`val metrics   ${metrics.map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
   }
   return lines;
 }
