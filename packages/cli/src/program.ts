@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, isPretextError } from '@pretext/core';
+import { ConfigError, isPretextError, type Objective } from '@pretext/core';
 import { DEMO_DEFAULTS, demo } from './demo.js';
 import type { FilterOptions } from '@pretext/ingest-pipeline';
 import { ingestCorpus, ingestTable } from './ingest.js';
@@ -198,7 +198,8 @@ export function createProgram(): Command {
         ...(opts.prompt !== undefined ? { samplePrompt: String(opts.prompt) } : {}),
         quiet: program.opts().quiet,
       });
-      for (const line of describeRun(result)) out(line);
+      const names = objectives.map((o) => (Array.isArray(o) ? (o as readonly [Objective, number])[0] : (o as Objective)).name);
+      for (const line of describeRun(result, names)) out(line);
       if (result.samples) {
         out(`before: ${JSON.stringify(tok.decode(result.samples.before))}`);
         out(`after:  ${JSON.stringify(tok.decode(result.samples.after))}`);
