@@ -45,7 +45,7 @@ for (const shape of shapes) {
     seed: 1234,
   });
   console.log(
-    `d${d} L${layers} seq${seq} batch${batch} lr${lr ?? 'default'} workers${result.workers}: ${result.steps} steps, ${Math.round(result.tokensPerSecond)} tok/s, ` +
+    `d${d} L${layers} seq${seq} batch${batch} lr${lr ?? 'default'} workers${result.workers} threads${result.threads}: ${result.steps} steps, ${Math.round(result.tokensPerSecond)} tok/s, ` +
       `val ${result.validation?.first.toFixed(3)} → ${result.validation?.last.toFixed(3)}, train ${result.train.first.toFixed(3)} → ${result.train.last.toFixed(3)}, ${result.seconds.toFixed(0)} s`,
   );
   await rm(out, { recursive: true, force: true });

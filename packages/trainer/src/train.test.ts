@@ -108,16 +108,19 @@ describe('train', () => {
     expect(await losses(c.metricsFile)).not.toEqual(la);
   });
 
-  it('splits steps over a worker replica with the same losses as one thread (float rounding aside) and reproducibly', async () => {
+  it('splits steps into shares: the same losses on a replica thread or one after another, close to one share', async () => {
     const one = await train(options(await tempDir(), { maxSteps: 6, evalEvery: 6 }));
-    const two = await train(options(await tempDir(), { maxSteps: 6, evalEvery: 6, workers: 2 }));
-    const again = await train(options(await tempDir(), { maxSteps: 6, evalEvery: 6, workers: 2 }));
+    const threaded = await train(options(await tempDir(), { maxSteps: 6, evalEvery: 6, workers: 2, replicaThreads: 'always' }));
+    const sequential = await train(options(await tempDir(), { maxSteps: 6, evalEvery: 6, workers: 2, replicaThreads: 'never' }));
     expect(one.workers).toBe(1);
-    expect(two.workers).toBe(2);
+    expect(threaded.workers).toBe(2);
+    expect(threaded.threads).toBe(2);
+    expect(sequential.threads).toBe(1);
     const losses = async (file: string) => (await readRows(file)).map((r) => r['loss'] as number);
-    const [a, b, c] = [await losses(one.metricsFile), await losses(two.metricsFile), await losses(again.metricsFile)];
+    const [a, b, c] = [await losses(one.metricsFile), await losses(threaded.metricsFile), await losses(sequential.metricsFile)];
     expect(c).toEqual(b);
     expect(b.length).toBe(a.length);
+    // One share vs two differ only in the order of float sums.
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4);
   });
 

@@ -95,6 +95,11 @@ export interface TrainOptions {
    * most 2, on wasm and cpu when every objective has an `origin` to rebuild it from; 1 otherwise.
    */
   workers?: number;
+  /**
+   * Run the `workers` shares on worker threads (`always`), one after another on the main thread (`never`), or
+   * whichever was faster in two probe steps (`auto`, the default). The losses are the same either way.
+   */
+  replicaThreads?: 'auto' | 'always' | 'never';
   sample?: SampleOptions;
   onProgress?: (e: ProgressEvent) => void;
 }
@@ -117,8 +122,10 @@ export interface TrainResult {
   loader: { waitSeconds: number; computeSeconds: number; headroom: number };
   /** Final validation values per objective (`clm.lm`, `clm.accuracy`, …). */
   validationMetrics?: Record<string, number>;
-  /** Model replicas that computed gradients (1 = main thread only). */
+  /** Data-parallel shares of each micro-batch (the `workers` option as resolved). */
   workers: number;
+  /** Threads that computed them: `workers` when replica threads were used, 1 otherwise. */
+  threads: number;
 }
 
 interface Resolved {
@@ -224,7 +231,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (options.workers !== undefined && options.workers > 1 && !parallelOk) {
     throw new ConfigError('workers', options.workers, `1: replicas need the wasm or cpu backend and objectives with an origin (backend ${backend.name}; ${origins.filter((o) => !o.origin).length} objective(s) without origin)`);
   }
+  // `workers` shares of every micro-batch: the arithmetic (and so the losses) depends on this number only; whether the
+  // shares run on worker threads or one after another on the main thread is decided by timing (see the probe).
   const workers = Math.max(1, Math.min(r.batchSize, options.workers ?? (parallelOk ? Math.min(2, os.availableParallelism()) : 1)));
+  const threadsMode = options.replicaThreads ?? 'auto';
+  if (!['auto', 'always', 'never'].includes(threadsMode)) throw new ConfigError('replicaThreads', threadsMode, 'auto, always or never');
   const fingerprint = {
     vocabSize,
     special: options.special,
@@ -269,7 +280,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const optimizer = new AdamW(tf, session.store.list(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: r.weightDecay });
   const replicas: ReplicaWorker[] = [];
   const replicaStart =
-    workers > 1
+    workers > 1 && threadsMode !== 'never'
       ? Promise.all(
           Array.from({ length: workers - 1 }, () =>
             ReplicaWorker.start({
@@ -404,22 +415,100 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     for (const replica of replicas) await replica.setState(session.store.list(), optimizer);
 
+    /** Splits each micro-batch into `workers` shares; counts are over the whole step. */
+    const split = (micro: Example[][]) => {
+      const parts: Batch[][] = Array.from({ length: workers }, () => []);
+      const totals: Counts = {};
+      for (const ex of micro) {
+        const size = Math.ceil(ex.length / workers);
+        for (let w = 0; w < workers; w++) {
+          const slice = ex.slice(w * size, (w + 1) * size);
+          if (slice.length === 0) continue;
+          const batch = checkBatch(collate(slice), vocabSize);
+          parts[w]!.push(batch);
+          for (const [k, c] of Object.entries(session.counts(batch))) totals[k] = (totals[k] ?? 0) + c;
+        }
+      }
+      return { parts, totals };
+    };
+
+    /**
+     * Gradients of all shares, summed on the host in share order: on the replicas' threads, or one share after
+     * another on the main thread. Both give the same numbers (same shares, same order of summation).
+     */
+    const shareGradients = async (parts: Batch[][], totals: Counts, n: number, viaThreads: boolean) => {
+      const remote = viaThreads ? replicas.map((replica, w) => (parts[w + 1]!.length > 0 ? replica.gradients(parts[w + 1]!, totals, n, w + 1) : null)) : [];
+      const local = session.gradients(parts[0]!, n, { totals, rank: 0 });
+      const summed = gradsToHost(local.grads);
+      let loss = local.loss;
+      const metrics = local.metrics;
+      for (let w = 1; w < workers; w++) {
+        if (parts[w]!.length === 0) continue;
+        let other: { loss: number; metrics: Record<string, { sum: number; count: number }>; grads: Record<string, Float32Array> };
+        if (viaThreads) other = (await remote[w - 1])!;
+        else {
+          const g = session.gradients(parts[w]!, n, { totals, rank: w });
+          other = { loss: g.loss, metrics: g.metrics, grads: gradsToHost(g.grads) };
+        }
+        loss += other.loss;
+        for (const [name, g] of Object.entries(other.grads)) {
+          const mine = summed[name];
+          if (!mine) summed[name] = g;
+          else for (let i = 0; i < g.length; i++) mine[i]! += g[i]!;
+        }
+        for (const [k, m] of Object.entries(other.metrics)) {
+          const into = (metrics[k] ??= { sum: 0, count: 0 });
+          into.sum += m.sum;
+          into.count += m.count;
+        }
+      }
+      return { loss, metrics, summed };
+    };
+
+    // Probe steps on the first examples (from a separate stream: the real one is not advanced; no update is
+    // applied): they time a step to fit a time budget, and decide whether replica threads pay off here (a second
+    // core that is busy with other work makes them slower than running the shares one after another).
+    let probeParts: { parts: Batch[][]; totals: Counts } | null = null;
+    if ((r.maxSeconds !== null && step === 0) || replicas.length > 0) {
+      const probeStream = new ExampleStream({ composition, data: options.data, seqLen: r.seqLen, vocabSize, special: options.special, seed: r.seed, shuffleBuffer: r.shuffleBuffer });
+      const micro: Example[][] = [];
+      for (let i = 0; i < r.gradAccumulation; i++) micro.push(await probeStream.take(r.batchSize));
+      await probeStream.close();
+      probeParts = split(micro);
+    }
+    const timeShares = async (viaThreads: boolean, times: number) => {
+      let best = Infinity;
+      for (let i = 0; i < times; i++) {
+        const t0 = performance.now();
+        await shareGradients(probeParts!.parts, probeParts!.totals, 0, viaThreads);
+        best = Math.min(best, (performance.now() - t0) / 1000);
+      }
+      return best;
+    };
+    let stepSeconds = NaN;
+    if (replicas.length > 0) {
+      const threaded = await timeShares(true, 2);
+      const sequential = threadsMode === 'always' ? Infinity : await timeShares(false, 2);
+      stepSeconds = Math.min(threaded, sequential);
+      if (sequential < threaded) {
+        await Promise.all(replicas.map((w) => w.close()));
+        replicas.length = 0;
+      }
+    }
     if (r.maxSeconds !== null && step === 0) {
       // Fit the run to the time budget before it starts, so warmup, decay and the eval/log/checkpoint intervals
-      // match the steps it will make. Three probe steps on the first examples (from a separate stream: the real one
-      // is not advanced, and no update is applied).
-      const probeStream = new ExampleStream({ composition, data: options.data, seqLen: r.seqLen, vocabSize, special: options.special, seed: r.seed, shuffleBuffer: r.shuffleBuffer });
-      const probe = [];
-      // With replicas, the main thread's share of each micro-batch approximates a step's time.
-      const share = Math.ceil(r.batchSize / workers);
-      for (let i = 0; i < r.gradAccumulation; i++) probe.push(checkBatch(collate((await probeStream.take(r.batchSize)).slice(0, share)), vocabSize));
-      await probeStream.close();
-      let stepSeconds = Infinity;
-      for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
-        const g = session.gradients(probe, 0);
-        for (const t of g.grads.values()) t.dispose();
-        stepSeconds = Math.min(stepSeconds, (performance.now() - t0) / 1000);
+      // match the steps it will make.
+      if (Number.isNaN(stepSeconds)) {
+        stepSeconds = Infinity;
+        for (let i = 0; i < 3; i++) {
+          const t0 = performance.now();
+          if (workers > 1) await shareGradients(probeParts!.parts, probeParts!.totals, 0, false);
+          else {
+            const g = session.gradients(probeParts!.parts[0]!, 0);
+            for (const t of g.grads.values()) t.dispose();
+          }
+          stepSeconds = Math.min(stepSeconds, (performance.now() - t0) / 1000);
+        }
       }
       const left = r.maxSeconds - (performance.now() - startedAt) / 1000 - sampleSeconds - evalSeconds - 2;
       // Ten evaluations along the way, fewer when they would take more than 15% of the budget.
@@ -471,41 +560,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       return { loss: result.loss, norm, lr, metrics: result.metrics };
     };
 
-    /** One optimizer step split over the main thread and the replicas: shares of every micro-batch, summed gradients. */
-    const parallelStep = async (micro: Example[][], n: number) => {
-      const shares = replicas.length + 1;
-      const parts: Batch[][] = Array.from({ length: shares }, () => []);
-      const totals: Counts = {};
-      for (const ex of micro) {
-        const size = Math.ceil(ex.length / shares);
-        for (let w = 0; w < shares; w++) {
-          const slice = ex.slice(w * size, (w + 1) * size);
-          if (slice.length === 0) continue;
-          const batch = checkBatch(collate(slice), vocabSize);
-          parts[w]!.push(batch);
-          for (const [k, c] of Object.entries(session.counts(batch))) totals[k] = (totals[k] ?? 0) + c;
-        }
-      }
-      const remote = replicas.map((replica, w) => (parts[w + 1]!.length > 0 ? replica.gradients(parts[w + 1]!, totals, n, w + 1) : null));
-      const local = session.gradients(parts[0]!, n, { totals, rank: 0 });
-      const summed = gradsToHost(local.grads);
-      let loss = local.loss;
-      const metrics = local.metrics;
-      for (const pending of remote) {
-        if (!pending) continue;
-        const other = await pending;
-        loss += other.loss;
-        for (const [name, g] of Object.entries(other.grads)) {
-          const mine = summed[name];
-          if (!mine) summed[name] = g;
-          else for (let i = 0; i < g.length; i++) mine[i]! += g[i]!;
-        }
-        for (const [k, m] of Object.entries(other.metrics)) {
-          const into = (metrics[k] ??= { sum: 0, count: 0 });
-          into.sum += m.sum;
-          into.count += m.count;
-        }
-      }
+    /** One optimizer step over `workers` shares (replica threads or one after another), summed gradients. */
+    const sharedStep = async (micro: Example[][], n: number) => {
+      const { parts, totals } = split(micro);
+      const viaThreads = replicas.length > 0;
+      const { loss, metrics, summed } = await shareGradients(parts, totals, n, viaThreads);
       let sq = 0;
       for (const g of Object.values(summed)) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
       const norm = Math.sqrt(sq);
@@ -521,7 +580,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const micro: Example[][] = [];
       for (let i = 0; i < r.gradAccumulation; i++) micro.push(await stream.take(r.batchSize));
       const t0 = performance.now();
-      const result = replicas.length > 0 ? await parallelStep(micro, step + 1) : localStep(micro, step + 1);
+      const result = workers > 1 ? await sharedStep(micro, step + 1) : localStep(micro, step + 1);
       const { norm, lr } = result;
       step++;
       const seconds = (performance.now() - t0) / 1000;
@@ -601,7 +660,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       tokensPerSecond: computeSeconds > 0 ? ((step - startStep) * tokensPerStep) / computeSeconds : 0,
       seconds: (performance.now() - startedAt) / 1000,
       parameters: session.store.count(),
-      workers: replicas.length + 1,
+      workers,
+      threads: replicas.length + 1,
       loader: { waitSeconds: stream.waitSeconds, computeSeconds, headroom: stream.waitSeconds > 0 ? computeSeconds / stream.waitSeconds : Infinity },
     };
     if (valFirst !== null && finalVal) {
