@@ -279,9 +279,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const session = new Session({ tf, backend: backend.name, composition, model, vocabSize, seqLen: r.seqLen, seed: r.seed });
   const optimizer = new AdamW(tf, session.store.list(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: r.weightDecay });
   const replicas: ReplicaWorker[] = [];
-  const replicaStart =
-    workers > 1 && threadsMode !== 'never'
-      ? Promise.all(
+  // Started only when the run is long enough to pay for it (a replica takes seconds to load tfjs).
+  const startReplicas = () =>
+    Promise.all(
           Array.from({ length: workers - 1 }, () =>
             ReplicaWorker.start({
               backend: backend.name,
@@ -293,10 +293,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               adam: optimizer.options,
             }),
           ),
-        )
-      : Promise.resolve([]);
-  // Keep a failed start from being an unhandled rejection before it is awaited.
-  replicaStart.catch(() => undefined);
+    );
   const stream = new ExampleStream({
     composition,
     data: options.data,
@@ -407,13 +404,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
     }
 
-    try {
-      replicas.push(...(await replicaStart));
-    } catch (error) {
-      // Asked for explicitly: fail. Chosen automatically: train on the main thread alone.
-      if (options.workers !== undefined) throw error;
-    }
-    for (const replica of replicas) await replica.setState(session.store.list(), optimizer);
 
     /** Splits each micro-batch into `workers` shares; counts are over the whole step. */
     const split = (micro: Example[][]) => {
@@ -469,7 +459,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // applied): they time a step to fit a time budget, and decide whether replica threads pay off here (a second
     // core that is busy with other work makes them slower than running the shares one after another).
     let probeParts: { parts: Batch[][]; totals: Counts } | null = null;
-    if ((r.maxSeconds !== null && step === 0) || replicas.length > 0) {
+    if ((r.maxSeconds !== null && step === 0) || workers > 1) {
       const probeStream = new ExampleStream({ composition, data: options.data, seqLen: r.seqLen, vocabSize, special: options.special, seed: r.seed, shuffleBuffer: r.shuffleBuffer });
       const micro: Example[][] = [];
       for (let i = 0; i < r.gradAccumulation; i++) micro.push(await probeStream.take(r.batchSize));
@@ -486,14 +476,29 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       return best;
     };
     let stepSeconds = NaN;
-    if (replicas.length > 0) {
-      const threaded = await timeShares(true, 2);
+    if (workers > 1) {
       const sequential = threadsMode === 'always' ? Infinity : await timeShares(false, 2);
-      stepSeconds = Math.min(threaded, sequential);
-      if (sequential < threaded) {
-        await Promise.all(replicas.map((w) => w.close()));
-        replicas.length = 0;
+      const expected = (r.maxSteps - step) * sequential;
+      if (threadsMode === 'always' || (threadsMode === 'auto' && Math.min(expected, r.maxSeconds ?? Infinity) > 20)) {
+        try {
+          replicas.push(...(await startReplicas()));
+          for (const replica of replicas) await replica.setState(session.store.list(), optimizer);
+        } catch (error) {
+          // Forced: fail. Automatic: run the shares on the main thread.
+          if (threadsMode === 'always') throw error;
+          await Promise.all(replicas.map((w) => w.close()));
+          replicas.length = 0;
+        }
+        if (replicas.length > 0) {
+          const threaded = await timeShares(true, 2);
+          if (sequential < threaded) {
+            await Promise.all(replicas.map((w) => w.close()));
+            replicas.length = 0;
+          }
+          stepSeconds = Math.min(threaded, sequential);
+        }
       }
+      if (Number.isNaN(stepSeconds)) stepSeconds = sequential;
     }
     if (r.maxSeconds !== null && step === 0) {
       // Fit the run to the time budget before it starts, so warmup, decay and the eval/log/checkpoint intervals
@@ -673,7 +678,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } finally {
     await stream.close();
     await Promise.all(replicas.map((w) => w.close()));
-    if (replicas.length === 0) (await replicaStart.catch(() => [])).forEach((w) => void w.close());
     optimizer.dispose();
     session.dispose();
   }
