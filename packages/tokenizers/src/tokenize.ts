@@ -21,7 +21,7 @@ export interface TokenizeShardsOptions {
   /** A tokenizer, or the path of a tokenizer file (tokenizer.json, vocab.json, vocab.txt). */
   tokenizer: Tokenizer | string;
   outDir: string;
-  /** Worker threads; 0 or 1 tokenizes in this thread. Default: the available cores (at most 8). Output is the same for any count. */
+  /** Worker threads; 0 or 1 tokenizes in this thread. Default: the available cores less one (at most 8). Output is the same for any count. */
   workers?: number;
   /** Continue an interrupted run: finished shards are kept (see @pretext/shards). */
   resume?: boolean;
@@ -41,7 +41,8 @@ export const SENTENCE_RULE = 'punct+space+upper|cjk-stop|blank-line/v1';
  */
 export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Manifest> {
   const tokenizer = typeof options.tokenizer === 'string' ? await loadTokenizer(options.tokenizer) : options.tokenizer;
-  const workers = options.workers ?? Math.min(8, availableParallelism());
+  // the main thread reads and writes Arrow shards, so it keeps a core of its own
+  const workers = options.workers ?? Math.min(8, availableParallelism() - 1);
   if (!Number.isInteger(workers) || workers < 0) throw new ConfigError('workers', workers, 'a non-negative integer');
   const batchChars = options.batchChars ?? 1 << 20;
   if (!Number.isInteger(batchChars) || batchChars < 1) throw new ConfigError('batchChars', batchChars, 'a positive integer');
