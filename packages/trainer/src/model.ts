@@ -306,23 +306,27 @@ export class TransformerBackbone implements Backbone {
     return tf.reshape(x, [batch, seq, dModel]) as Tensor3D;
   }
 
-  /** Additive attention bias: 0 where a query may see a key, −1e9 elsewhere (causal, padding, other documents). */
+  /**
+   * Additive attention bias: 0 where a query may see a key, a large negative number elsewhere (causal, padding,
+   * other documents). Built from float masks added together (a few small tensors) rather than boolean ops, which
+   * wasm runs slowly; `[batch or 1, 1, seq, seq]`.
+   */
   private attentionBias(inputs: BackboneInputs, batch: number, seq: number): Tensor | null {
     const { tf } = this.ops;
-    let allowed: Tensor | null = null; // bool, broadcastable to [batch, 1, seq, seq]
-    const and = (a: Tensor | null, b: Tensor) => (a ? tf.logicalAnd(a, b) : b);
+    let bias: Tensor | null = null;
+    const add = (t: Tensor) => (bias = bias ? tf.add(bias, t) : t);
     if (this.shape.causal) {
-      allowed = tf.reshape(tf.cast(tf.linalg.bandPart(tf.ones([seq, seq], 'int32'), -1, 0), 'bool'), [1, 1, seq, seq]);
+      add(tf.reshape(tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([seq, seq]), -1, 0)), NEG_INF), [1, 1, seq, seq]));
     }
     if (inputs.attentionMask) {
-      allowed = and(allowed, tf.reshape(tf.cast(inputs.attentionMask, 'bool'), [batch, 1, 1, seq]));
+      add(tf.reshape(tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), NEG_INF), [batch, 1, 1, seq]));
     }
     if (inputs.documentIds) {
-      const d = inputs.documentIds;
-      allowed = and(allowed, tf.equal(tf.reshape(d, [batch, 1, seq, 1]), tf.reshape(d, [batch, 1, 1, seq])));
+      const d = tf.cast(inputs.documentIds, 'float32');
+      const same = tf.equal(tf.reshape(d, [batch, 1, seq, 1]), tf.reshape(d, [batch, 1, 1, seq]));
+      add(tf.mul(tf.sub(1, tf.cast(same, 'float32')), NEG_INF));
     }
-    if (!allowed) return null;
-    return tf.mul(tf.sub(1, tf.cast(allowed, 'float32')), NEG_INF);
+    return bias;
   }
 }
 
