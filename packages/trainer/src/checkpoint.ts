@@ -92,6 +92,10 @@ export async function listCheckpoints(root: string): Promise<{ step: number; dir
 
 export async function pruneCheckpoints(root: string, keep: number): Promise<void> {
   if (!(keep >= 1)) return;
+  // Half-written folders of a run that was killed while saving (one trainer writes to a run folder at a time).
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    if (name.startsWith('.tmp-step-')) await rm(path.join(root, name), { recursive: true, force: true });
+  }
   const all = await listCheckpoints(root);
   for (const old of all.slice(0, Math.max(0, all.length - keep))) await rm(old.dir, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -128,11 +128,13 @@ describe('train', () => {
     const full = await train(options(await tempDir()));
     const dir = await tempDir();
     await train(options(dir, { maxSteps: 12, checkpointEvery: 5 })); // checkpoints at 5, 10, 12
-    // Simulate a run killed after step 5: drop the later checkpoints.
-    await rm(path.join(dir, 'checkpoints/step-10'), { recursive: true });
+    // Simulate a run killed after step 5, while writing step 10: drop the later checkpoints, leave a half-written one.
     await rm(path.join(dir, 'checkpoints/step-12'), { recursive: true });
+    await rename(path.join(dir, 'checkpoints/step-10'), path.join(dir, 'checkpoints/.tmp-step-10-999'));
+    await rm(path.join(dir, 'checkpoints/.tmp-step-10-999/state.json'));
     const resumed = await train(options(dir, { resume: true, checkpointEvery: 5 }));
     expect(resumed.steps).toBe(12);
+    expect((await readdir(path.join(dir, 'checkpoints'))).sort()).toEqual(['step-10', 'step-12']);
     const key = (r: Record<string, number | string>) => `${r['split'] ?? 'train'}:${r['step']}:${r['loss']}`;
     const a = (await readRows(full.metricsFile)).map(key);
     const b = (await readRows(resumed.metricsFile)).map(key);
