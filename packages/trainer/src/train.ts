@@ -531,6 +531,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let computeSeconds = 0;
     let window = { loss: 0, steps: 0, tokens: 0, seconds: 0 };
     let lastLoss = NaN;
+    let lastLr = 0;
     let rate = 0;
     const tokensPerStep = r.batchSize * r.gradAccumulation * r.seqLen;
 
@@ -593,6 +594,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       tokens += tokensPerStep;
       trainFirst ??= result.loss;
       lastLoss = result.loss;
+      lastLr = lr;
       window.loss += result.loss;
       window.steps++;
       window.tokens += tokensPerStep;
@@ -650,7 +652,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     if (lossRows.length > 0) await refreshPlot();
 
-    options.onProgress?.({ step, maxSteps: Math.min(r.maxSteps, scheduleSteps), loss: lastLoss, lr: 0, tokensPerSecond: rate, etaSeconds: 0, phase: 'sample' });
+    options.onProgress?.({ step, maxSteps: Math.min(r.maxSteps, scheduleSteps), loss: lastLoss, lr: lastLr, tokensPerSecond: rate, etaSeconds: 0, phase: 'sample' });
     const after = sampleNow();
     const trainRows = lossRows.filter((row) => row.series === 'train');
     const finalVal = lastVal as { loss: number; values: Record<string, number> } | null;
