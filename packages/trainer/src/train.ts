@@ -523,7 +523,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       evalCount = evals;
       scheduleSteps = planSteps;
     }
-    await writeFile(path.join(runDir, 'config.json'), `${JSON.stringify(configOf(planSteps), null, 2)}\n`);
+    await writeFile(path.join(runDir, 'config.json'), `${JSON.stringify({ ...configOf(planSteps), threads: replicas.length + 1 }, null, 2)}\n`);
 
     const runStart = performance.now() / 1000 - priorElapsed;
     const stepStart = performance.now() / 1000;
