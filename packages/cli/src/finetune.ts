@@ -107,7 +107,7 @@ export async function compareCommand(options: CompareCommandOptions, log: (line:
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       onProgress: (e) => {
         bar.setTotal(e.total);
-        bar.update(e.done, { phase: e.phase, arm: e.arm, detail: e.detail });
+        bar.update(e.done + e.runFraction, { phase: e.phase, arm: e.arm, detail: e.detail });
       },
     });
     bar.update(result.runs.length + result.pretrain.length);

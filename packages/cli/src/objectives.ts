@@ -20,11 +20,19 @@ export const FIRST_PARTY_OBJECTIVES: Readonly<Record<string, { module: string; f
  * path, optionally with a weight (`mlm,nsp:0.5`). A custom module must export a factory (the default export or the
  * only function export) or an objective value.
  */
-export async function loadObjectives(list: string, options: Record<string, Record<string, unknown>> = {}): Promise<ObjectiveSpec[]> {
-  const entries = list.split(',').map((s) => s.trim()).filter(Boolean);
+export type ObjectiveEntry = string | { readonly name: string; readonly weight?: number; readonly options?: Record<string, unknown> };
+
+export async function loadObjectives(list: string | readonly ObjectiveEntry[], options: Record<string, Record<string, unknown>> = {}): Promise<ObjectiveSpec[]> {
+  const entries = typeof list === 'string' ? list.split(',').map((s) => s.trim()).filter(Boolean) : list;
   if (entries.length === 0) throw new ConfigError('--objective', list, `one or more of ${Object.keys(FIRST_PARTY_OBJECTIVES).join(', ')}, a package name or a file path`);
   const specs: ObjectiveSpec[] = [];
   for (const entry of entries) {
+    if (typeof entry !== 'string') {
+      const objective = await loadOne(entry.name, entry.options ?? options[entry.name] ?? {});
+      const weight = entry.weight ?? 1;
+      specs.push(weight === 1 ? objective : [objective, weight]);
+      continue;
+    }
     const m = /^(.*?)(?::([0-9.eE+-]+))?$/.exec(entry)!;
     const name = m[1]!;
     const weight = m[2] === undefined ? 1 : Number(m[2]);

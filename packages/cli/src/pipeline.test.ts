@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,24 @@ describe('the whole chain through the CLI on a real book', () => {
     expect(await run('train', '--objective', 'clm', '--data', tokens, '--tokenizer', tok, '--model', 'gpt-nano', '--out', again, ...small), stderr).toBe(0);
     const metrics2 = (await readFile(join(again, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics2.map((m) => m.loss)).toEqual(metrics.map((m) => m.loss));
+
+    // A checkpoint exported with Hugging Face's GPT-2 tensor names.
+    const checkpoint = join(runDir, 'checkpoints', 'step-6');
+    expect(await run('export', 'huggingface', checkpoint, '--out', join(dir, 'hf')), stderr).toBe(0);
+    expect(existsSync(join(dir, 'hf/model.safetensors'))).toBe(true);
+    expect(JSON.parse(await readFile(join(dir, 'hf/config.json'), 'utf8')).model_type).toBe('gpt2');
+
+    // A YAML config: an unknown key is refused before any work, naming the key; a good one trains.
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, `objectives: [clm]\nmaxSteps: 2\nlearning_rate: 0.1\n`);
+    expect(await run('train', '--config', bad, '--data', tokens, '--tokenizer', tok, '--out', join(dir, 'run-bad'))).toBe(1);
+    expect(stderr).toContain('learning_rate');
+    expect(existsSync(join(dir, 'run-bad'))).toBe(false);
+    const good = join(dir, 'good.yaml');
+    await writeFile(good, `objectives: [clm]\nmodel: gpt-nano\nmaxSteps: 2\nseqLen: 32\nbatchSize: 2\nbackend: wasm\ndata: ${tokens}\ntokenizer: ${tok}\nout: ${join(dir, 'run-yaml')}\n`);
+    expect(await run('train', '--config', good), stderr).toBe(0);
+    const yamlRows = (await readFile(join(dir, 'run-yaml/metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(yamlRows.filter((m) => m.split === undefined).at(-1).step).toBe(2);
 
     expect(await run('export', 'megatron', tokens, '--out', join(dir, 'mega/corpus')), stderr).toBe(0);
     expect(existsSync(join(dir, 'mega/corpus.idx'))).toBe(true);

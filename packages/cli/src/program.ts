@@ -7,7 +7,8 @@ import { loadObjectives } from './objectives.js';
 import { formatBytes, formatSeconds } from './progress.js';
 import { preview } from './preview.js';
 import { encodeLines, exportTokens, tokenize, trainTokenizer } from './tokenizer.js';
-import { describeRun, trainCommand } from './train.js';
+import { describeRun, trainCommand, type TrainCommandOptions } from './train.js';
+import { exportHuggingFace, loadTrainConfig } from '@pretext/trainer';
 import { compareCommand, describeFinetune, finetuneCommand } from './finetune.js';
 import { readFile } from 'node:fs/promises';
 
@@ -155,12 +156,13 @@ export function createProgram(): Command {
   program
     .command('train')
     .description('pre-train a transformer on token shards with one or more objectives')
-    .requiredOption('--objective <names>', 'comma-separated: clm, mlm, nsp, sop, electra-rtd, a package name or a file path; name:weight sets a weight')
-    .requiredOption('--data <shards>', 'folder of token shards')
-    .requiredOption('-t, --tokenizer <file>', 'tokenizer.json the shards were made with')
-    .option('--model <preset>', 'model preset (gpt-nano, gpt-small, gpt-demo, bert-tiny, bert-mini, bert-small, electra-small)', 'gpt-nano')
-    .requiredOption('-o, --out <dir>', 'run folder (metrics.jsonl, loss.svg, checkpoints, config.json)')
-    .option('--max-steps <n>', 'optimizer steps', int('--max-steps', 1), 1000)
+    .option('--config <file>', 'JSON or YAML file with any of the options below (flags win); unknown keys are refused')
+    .option('--objective <names>', 'comma-separated: clm, mlm, nsp, sop, electra-rtd, a package name or a file path; name:weight sets a weight')
+    .option('--data <shards>', 'folder of token shards')
+    .option('-t, --tokenizer <file>', 'tokenizer.json the shards were made with')
+    .option('--model <preset>', 'model preset (gpt-nano, gpt-demo, gpt-micro, gpt-mini, gpt-small, bert-tiny, bert-mini, bert-small, electra-small); default gpt-nano')
+    .option('-o, --out <dir>', 'run folder (metrics.jsonl, loss.svg, checkpoints, config.json)')
+    .option('--max-steps <n>', 'optimizer steps (default 1000)', int('--max-steps', 1))
     .option('--max-minutes <m>', 'stop after this much training time', num('--max-minutes'))
     .option('--seq-len <n>', 'tokens per row', int('--seq-len', 2))
     .option('--batch-size <n>', 'rows per micro-batch', int('--batch-size', 1))
@@ -174,28 +176,37 @@ export function createProgram(): Command {
     .addOption(new Option('--backend <name>', 'force a backend').choices(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']))
     .option('--seed <n>', 'random seed', int('--seed', 0))
     .option('--prompt <text>', 'decoder only: print text generated from this prompt before and after training')
-    .action(async (opts: Record<string, unknown>) => {
-      const objectives = await loadObjectives(String(opts.objective));
+    .action(async (flags: Record<string, unknown>) => {
+      // The whole file is validated (schema, unknown keys) before any work; flags then override it.
+      const file = flags.config !== undefined ? await loadTrainConfig(String(flags.config)) : {};
+      const { objectives: fileObjectives, data: fileData, tokenizer: fileTokenizer, out: fileOut, model: fileModel, sample, maxSeconds, ...extra } = file;
+      const required = <T>(flag: string, value: T | undefined): T => {
+        if (value === undefined) throw new ConfigError(`--${flag}`, undefined, `a value, on the command line or in --config`);
+        return value;
+      };
+      const objectives = await loadObjectives(flags.objective !== undefined ? String(flags.objective) : required('objective', fileObjectives));
+      const prompt = flags.prompt !== undefined ? String(flags.prompt) : sample?.prompt;
       const { result, tokenizer: tok } = await trainCommand({
         objectives,
-        data: String(opts.data),
-        tokenizer: String(opts.tokenizer),
-        model: String(opts.model),
-        out: String(opts.out),
-        maxSteps: opts.maxSteps as number,
-        ...(opts.maxMinutes !== undefined ? { maxSeconds: (opts.maxMinutes as number) * 60 } : {}),
-        ...(opts.seqLen !== undefined ? { seqLen: opts.seqLen as number } : {}),
-        ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize as number } : {}),
-        ...(opts.gradAccumulation !== undefined ? { gradAccumulation: opts.gradAccumulation as number } : {}),
-        ...(opts.lr !== undefined ? { learningRate: opts.lr as number } : {}),
-        ...(opts.warmupSteps !== undefined ? { warmupSteps: opts.warmupSteps as number } : {}),
-        ...(opts.evalEvery !== undefined ? { evalEvery: opts.evalEvery as number } : {}),
-        ...(opts.checkpointEvery !== undefined ? { checkpointEvery: opts.checkpointEvery as number } : {}),
-        ...(opts.validationFraction !== undefined ? { validationFraction: opts.validationFraction as number } : {}),
-        ...(opts.resume ? { resume: true } : {}),
-        ...(opts.backend !== undefined ? { backend: opts.backend as 'wasm' } : {}),
-        ...(opts.seed !== undefined ? { seed: opts.seed as number } : {}),
-        ...(opts.prompt !== undefined ? { samplePrompt: String(opts.prompt) } : {}),
+        data: String(flags.data ?? required('data', fileData)),
+        tokenizer: String(flags.tokenizer ?? required('tokenizer', fileTokenizer)),
+        model: (flags.model as string | undefined) ?? (fileModel as string | undefined) ?? 'gpt-nano',
+        out: String(flags.out ?? required('out', fileOut)),
+        maxSteps: (flags.maxSteps as number | undefined) ?? extra.maxSteps ?? 1000,
+        extra: extra as TrainCommandOptions['extra'],
+        ...(flags.maxMinutes !== undefined ? { maxSeconds: (flags.maxMinutes as number) * 60 } : maxSeconds !== undefined ? { maxSeconds } : {}),
+        ...(flags.seqLen !== undefined ? { seqLen: flags.seqLen as number } : {}),
+        ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize as number } : {}),
+        ...(flags.gradAccumulation !== undefined ? { gradAccumulation: flags.gradAccumulation as number } : {}),
+        ...(flags.lr !== undefined ? { learningRate: flags.lr as number } : {}),
+        ...(flags.warmupSteps !== undefined ? { warmupSteps: flags.warmupSteps as number } : {}),
+        ...(flags.evalEvery !== undefined ? { evalEvery: flags.evalEvery as number } : {}),
+        ...(flags.checkpointEvery !== undefined ? { checkpointEvery: flags.checkpointEvery as number } : {}),
+        ...(flags.validationFraction !== undefined ? { validationFraction: flags.validationFraction as number } : {}),
+        ...(flags.resume ? { resume: true } : {}),
+        ...(flags.backend !== undefined ? { backend: flags.backend as 'wasm' } : {}),
+        ...(flags.seed !== undefined ? { seed: flags.seed as number } : extra.seed !== undefined ? { seed: extra.seed } : {}),
+        ...(prompt !== undefined ? { samplePrompt: prompt } : {}),
         quiet: program.opts().quiet,
       });
       const names = objectives.map((o) => (Array.isArray(o) ? (o as readonly [Objective, number])[0] : (o as Objective)).name);
@@ -209,12 +220,21 @@ export function createProgram(): Command {
 
   program
     .command('export')
-    .description("write token shards in a distributed trainer's format")
-    .addArgument(new Command().createArgument('<format>', 'megatron (PREFIX.bin + PREFIX.idx) or llmc (llm.c .bin shard)').choices(['megatron', 'llmc']))
-    .argument('<shards>', 'folder of token shards')
-    .requiredOption('-o, --out <path>', 'megatron: output prefix; llmc: output file')
-    .action(async (format: 'megatron' | 'llmc', shards: string, opts: { out: string }) => {
-      const r = await exportTokens(format, shards, opts.out, { quiet: program.opts().quiet });
+    .description("write token shards in a distributed trainer's format, or a checkpoint with Hugging Face's tensor names")
+    .addArgument(
+      new Command()
+        .createArgument('<format>', 'megatron (PREFIX.bin + PREFIX.idx), llmc (llm.c .bin shard) or huggingface (model.safetensors + config.json)')
+        .choices(['megatron', 'llmc', 'huggingface']),
+    )
+    .argument('<input>', 'folder of token shards (megatron, llmc) or a checkpoints/step-N folder (huggingface)')
+    .requiredOption('-o, --out <path>', 'megatron: output prefix; llmc: output file; huggingface: output folder')
+    .action(async (format: 'megatron' | 'llmc' | 'huggingface', input: string, opts: { out: string }) => {
+      if (format === 'huggingface') {
+        const r = await exportHuggingFace({ checkpoint: input, outDir: opts.out });
+        out(`${r.format}: ${r.tensors} tensors → ${r.modelFile}, ${r.configFile}${r.skipped.length ? ` (not exported: ${r.skipped.join(', ')})` : ''}`);
+        return;
+      }
+      const r = await exportTokens(format, input, opts.out, { quiet: program.opts().quiet });
       out(`${r.documents} documents, ${r.tokens} tokens (${r.itemSize * 8}-bit) → ${r.files.join(', ')}`);
     });
 

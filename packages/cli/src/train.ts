@@ -24,6 +24,8 @@ export interface TrainCommandOptions {
   seed?: number;
   maxSeconds?: number;
   samplePrompt?: string;
+  /** Further trainer options (from a config file): schedule, weight decay, clipping, … */
+  extra?: Partial<Omit<TrainOptions, 'objectives' | 'data' | 'vocabSize' | 'special' | 'outDir' | 'onProgress'>>;
   quiet?: boolean;
 }
 
@@ -53,6 +55,7 @@ export async function trainCommand(options: TrainCommandOptions): Promise<TrainC
     outDir: options.out,
     maxSteps: options.maxSteps,
     seed,
+    ...options.extra,
     ...pick(options, ['seqLen', 'batchSize', 'gradAccumulation', 'learningRate', 'warmupSteps', 'evalEvery', 'checkpointEvery', 'resume', 'backend', 'maxSeconds']),
     ...(prompt ? { sample: { prompt, maxNewTokens: 40, temperature: 0.8, topK: 40 } } : {}),
     onProgress: (e) => {
