@@ -84,6 +84,8 @@ export interface CompareProgress {
   readonly total: number;
   /** Pre-training: step and loss; fine-tuning: fraction, seed and test macro F1 when a run ends. */
   readonly detail: string;
+  /** How far the current run is, in [0, 1]. */
+  readonly runFraction: number;
 }
 
 export interface CompareOptions {
@@ -182,7 +184,7 @@ export async function compareObjectives(options: CompareOptions): Promise<Compar
   const ft = settings.finetune;
   const total = arms.length + (arms.length + 1) * ft.seeds.length * ft.fractions.length;
   let done = 0;
-  const progress = (phase: CompareProgress['phase'], arm: string, detail: string) => options.onProgress?.({ phase, arm, done, total, detail });
+  const progress = (phase: CompareProgress['phase'], arm: string, detail: string, runFraction = 0) => options.onProgress?.({ phase, arm, done, total, detail, runFraction });
 
   const pretrain: CompareResult['pretrain'][number][] = [];
   for (const arm of arms) {
@@ -207,7 +209,7 @@ export async function compareObjectives(options: CompareOptions): Promise<Compar
       ...(p.workers !== undefined ? { workers: p.workers } : {}),
       ...(options.backend ? { backend: options.backend } : {}),
       onProgress: (e) => {
-        if (e.phase === 'train') progress('pretrain', arm, `step ${e.step}/${e.maxSteps} loss ${Number.isFinite(e.loss) ? e.loss.toFixed(3) : '…'}`);
+        if (e.phase === 'train') progress('pretrain', arm, `step ${e.step}/${e.maxSteps} loss ${Number.isFinite(e.loss) ? e.loss.toFixed(3) : '…'}`, e.step / e.maxSteps);
       },
     });
     done++;
@@ -259,7 +261,7 @@ export async function compareObjectives(options: CompareOptions): Promise<Compar
   };
   await writeFile(files.json, `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(files.markdown, resultsMarkdown(result));
-  await writeFile(files.plot, await renderComparison(runs, `test macro F1 on ${labelled.source} after pre-training with each objective (mean ± sd over ${ft.seeds.length} seed${ft.seeds.length > 1 ? 's' : ''})`));
+  await writeFile(files.plot, await renderComparison(runs, `test macro F1 on ${labelled.source} after pre-training with each objective (mean ± sd over ${ft.seeds.length} seed${ft.seeds.length > 1 ? "s" : ""}; hollow: each run)`));
   return result;
 }
 
@@ -333,8 +335,10 @@ export function renderComparison(runs: readonly CompareRun[], title: string): Pr
     data: { values },
     encoding: { x, color, xOffset: { field: 'arm', type: 'nominal', sort: arms } },
     layer: [
-      { mark: { type: 'errorbar', extent: 'stdev', ticks: true }, encoding: { y: { field: 'macroF1', type: 'quantitative', title: 'test macro F1', scale: { domain } } } },
-      { mark: { type: 'point', filled: true, size: 50 }, encoding: { y: { aggregate: 'mean', field: 'macroF1', type: 'quantitative' } } },
+      { mark: { type: 'errorbar', extent: 'stdev', ticks: true, clip: true }, encoding: { y: { field: 'macroF1', type: 'quantitative', title: 'test macro F1', scale: { domain } } } },
+      { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { aggregate: 'mean', field: 'macroF1', type: 'quantitative' } } },
+      // Each seed's run as a small hollow mark: with three seeds the spread is better seen than summarised.
+      { mark: { type: 'point', filled: false, size: 18, opacity: 0.7, clip: true }, encoding: { y: { field: 'macroF1', type: 'quantitative' } } },
     ],
   } as never);
 }
