@@ -317,7 +317,9 @@ export function renderComparison(runs: readonly CompareRun[], title: string): Pr
   const order = [...new Set(runs.map((r) => r.fraction))].sort((a, b) => a - b).map(pct);
   const arms = [...new Set(runs.map((r) => r.arm))];
   const x = { field: 'share', type: 'ordinal' as const, sort: order, title: 'share of the training split used for fine-tuning', axis: { labelAngle: 0 } };
-  const color = { field: 'arm', type: 'nominal' as const, sort: arms, title: 'pre-training' };
+  // One colour per arm in every plot, whichever arms a run compares.
+  const palette: Record<string, string> = { scratch: '#4c78a8', clm: '#f58518', mlm: '#e45756', 'mlm+nsp': '#72b7b2', 'mlm+sop': '#54a24b', 'electra-rtd': '#eeca3b' };
+  const color = { field: 'arm', type: 'nominal' as const, sort: arms, title: 'pre-training', scale: { domain: arms, range: arms.map((a) => palette[a] ?? '#9d755d') } };
   // The data's range (± one sd) with a margin, inside [0, 1]; never a zero-width axis.
   let lo = 1;
   let hi = 0;
