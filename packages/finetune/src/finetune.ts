@@ -66,7 +66,7 @@ export interface FinetuneOptions {
   readonly weightDecay?: number;
   /** Global-norm clipping. Default 1. */
   readonly clipNorm?: number;
-  /** Validation every N steps. Default: once per epoch, at most 10 times per run. */
+  /** Validation every N steps (and at the start and end). Default: max(one epoch, a tenth of the steps). */
   readonly evalEvery?: number;
   /** Stop after this many validations without improvement. Default 3; 0 never stops early. */
   readonly patience?: number;
