@@ -8,7 +8,10 @@ export { mixData } from './data.js';
 export type { TrainData, DataPosition, WeightedData } from './data.js';
 export { generate, pickToken } from './generate.js';
 export type { GenerateOptions, LanguageModel } from './generate.js';
-export { learningRateAt } from './optimizer.js';
+export { learningRateAt, AdamW, globalNorm, clipByGlobalNorm } from './optimizer.js';
+// The model session (backbone + objective heads + gradients) for tools built on the trainer, such as fine-tuning.
+export { Session } from './session.js';
+export type { SessionOptions, GradientResult } from './session.js';
 export type { Schedule } from './optimizer.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
 export type { NamedTensor, DecodedSafetensors } from './safetensors.js';
