@@ -103,6 +103,31 @@ describe('writeTokenizedDocuments / readTokenizedDocuments', () => {
     expect(await writeTokenizedDocuments(docs, { outDir: dir, vocabSize: 1000, maxShardTokens: 5000, resume: true })).toEqual(full);
   });
 
+  it('tells a resumed producer what the kept shards hold, so it can pass their documents without ids', async () => {
+    const dir = await tempDir();
+    const docs = makeDocs(200, 1000);
+    const full = await writeTokenizedDocuments(docs, { outDir: dir, vocabSize: 1000, maxShardTokens: 5000 });
+    const fullBytes = await Promise.all(full.shards.map((s) => readFile(path.join(dir, s.file))));
+    await rm(path.join(dir, 'manifest.json'));
+    for (const s of full.shards.slice(2)) await rm(path.join(dir, s.file));
+    const keptRows = full.shards[0]!.rows + full.shards[1]!.rows;
+    const keptTokens = docs.slice(0, keptRows).reduce((n, d) => n + d.ids.length, 0);
+    let kept: { documents: number; tokens: number } | undefined;
+    const resumed = await writeTokenizedDocuments(
+      (function* () {
+        // the producer learns the count before it makes its first document
+        expect(kept).toEqual({ documents: keptRows, tokens: keptTokens });
+        for (const [i, d] of docs.entries()) yield i < kept!.documents ? { id: d.id, ids: new Int32Array(0) } : d;
+      })(),
+      { outDir: dir, vocabSize: 1000, maxShardTokens: 5000, resume: true, onResume: (k) => (kept = k) },
+    );
+    expect(resumed).toEqual(full);
+    for (const [i, s] of resumed.shards.entries()) expect((await readFile(path.join(dir, s.file))).equals(fullBytes[i]!)).toBe(true);
+    let fresh: { documents: number; tokens: number } | undefined;
+    await writeTokenizedDocuments(docs.slice(0, 3), { outDir: await tempDir(), vocabSize: 1000, onResume: (k) => (fresh = k) });
+    expect(fresh).toEqual({ documents: 0, tokens: 0 });
+  });
+
   it('refuses to read token shards as documents', async () => {
     const dir = await tempDir();
     await writeTokenizedDocuments(makeDocs(3, 100), { outDir: dir, vocabSize: 100 });

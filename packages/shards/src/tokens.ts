@@ -19,8 +19,17 @@ export interface WriteTokenizedDocumentsOptions {
   /** A record batch is closed at this many rows. Default 65536. */
   maxBatchRows?: number;
   onProgress?: (p: { rows: number; tokens: number; shards: number }) => void;
-  /** Continue an interrupted run (see `writeDocuments`): finished shards are kept and their documents skipped. */
+  /**
+   * Continue an interrupted run (see `writeDocuments`): finished shards are kept and their documents skipped
+   * (checked by id only: their `ids` may be empty, the token count comes from the kept shards).
+   */
   resume?: boolean;
+  /**
+   * Called once, before the first document is read, with what the kept shards of a resumed run hold (zeros
+   * without resume): a producer can then pass the first `documents` documents with empty `ids` instead of
+   * computing them again.
+   */
+  onResume?: (kept: { documents: number; tokens: number }) => void;
 }
 
 export function tokenSchema(vocabSize: number): Schema {
@@ -77,12 +86,14 @@ export async function writeTokenizedDocuments(
   };
 
   const resume = await out.init(options.resume);
+  // the kept shards' tokens are counted from the shards, so skipped documents need no ids
+  tokens = resume.tokens;
   try {
+    options.onResume?.({ documents: resume.rows, tokens: resume.tokens });
     for await (const doc of docs) {
       if (typeof doc.id !== 'string' || doc.id === '') throw new ConfigError('document.id', doc.id, 'a non-empty string');
       if (resume.skip(doc.id)) {
         rows++;
-        tokens += doc.ids.length;
         continue;
       }
       const tokenIds = doc.ids;

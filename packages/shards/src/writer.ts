@@ -10,11 +10,18 @@ const tmpName = (file: string): string => `.${file}.tmp`;
 const SHARD_RE = /^part-\d{5,}\.arrow$/;
 const TMP_RE = /^\.(part-\d{5,}\.arrow|manifest\.json)\.tmp$/;
 
-/** Reads a finished shard of an interrupted run: rows, size, sha256 and the sha256 of its ids; null if unusable. */
-async function readFinishedShard(file: string, schema: Schema): Promise<(Omit<ShardInfo, 'file'> & { ids: string }) | null> {
+/** What a resumed writer keeps of a finished shard: its entry, the sha256 of its ids and its token count. */
+type KeptShard = ShardInfo & { ids: string; tokens: number };
+
+/**
+ * Reads a finished shard of an interrupted run: rows, size, sha256, the sha256 of its ids and (token shards) the
+ * number of tokens in `input_ids`; null if unusable.
+ */
+async function readFinishedShard(file: string, schema: Schema): Promise<Omit<KeptShard, 'file'> | null> {
   const expected = JSON.stringify(schemaFields(schema));
   const ids = createHash('sha256');
   let rows = 0;
+  let tokens = 0;
   const fh = await open(file, 'r');
   try {
     const reader = await RecordBatchReader.from(fh);
@@ -24,13 +31,17 @@ async function readFinishedShard(file: string, schema: Schema): Promise<(Omit<Sh
       const id = batch.getChildAt(0)!;
       for (let i = 0; i < batch.numRows; i++) ids.update(String(id.get(i))).update('\0');
       rows += batch.numRows;
+      const input = batch.getChild('input_ids');
+      if (input) {
+        for (const d of input.data) tokens += d.valueOffsets[d.offset + d.length]! - d.valueOffsets[d.offset]!;
+      }
     }
   } catch {
     return null; // truncated or damaged: it is rewritten
   } finally {
     await fh.close();
   }
-  return { rows, bytes: (await stat(file)).size, sha256: await sha256File(file), ids: ids.digest('hex') };
+  return { rows, bytes: (await stat(file)).size, sha256: await sha256File(file), ids: ids.digest('hex'), tokens };
 }
 
 /**
@@ -43,10 +54,15 @@ export class Resume {
   private inShard = 0;
   private hash = createHash('sha256');
   skipped = 0;
-  constructor(readonly outDir: string, readonly shards: readonly (ShardInfo & { ids: string })[]) {}
+  constructor(readonly outDir: string, readonly shards: readonly KeptShard[]) {}
 
   get rows(): number {
     return this.shards.reduce((n, s) => n + s.rows, 0);
+  }
+
+  /** Tokens in the kept shards (token shards; 0 for document shards). */
+  get tokens(): number {
+    return this.shards.reduce((n, s) => n + s.tokens, 0);
   }
 
   /** True while `id` belongs to a kept shard (and is then to be skipped). */
@@ -162,7 +178,7 @@ export class ShardSetWriter {
     await removeIfExists(path.join(this.outDir, MANIFEST_FILE));
     const names = (await readdir(this.outDir)).sort();
     for (const name of names) if (TMP_RE.test(name)) await removeIfExists(path.join(this.outDir, name));
-    const kept: (ShardInfo & { ids: string })[] = [];
+    const kept: KeptShard[] = [];
     if (resume) {
       for (let i = 0; ; i++) {
         const file = shardFileName(i);
@@ -172,7 +188,7 @@ export class ShardSetWriter {
         kept.push({ file, ...info });
       }
     }
-    for (const { ids: _, ...info } of kept) this.shards.push(info);
+    for (const { ids: _, tokens: __, ...info } of kept) this.shards.push(info);
     const keep = new Set(kept.map((s) => s.file));
     for (const name of names) if (SHARD_RE.test(name) && !keep.has(name)) await removeIfExists(path.join(this.outDir, name));
     return new Resume(this.outDir, kept);
