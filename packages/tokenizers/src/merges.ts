@@ -1,3 +1,11 @@
+/** The arrays of a `MergeTable` (power-of-two length; `left` is -1 in empty slots). */
+export interface MergeArrays {
+  left: Int32Array;
+  right: Int32Array;
+  rank: Int32Array;
+  merged: Int32Array;
+}
+
 /**
  * Merge rules as an open-addressing hash table over Int32Arrays: (left id, right id) → (rank, merged id).
  * Hand-written because a `Map` keyed by `a * 2^21 + b` (a heap number above 2^31) made the merge loop of
@@ -10,14 +18,27 @@ export class MergeTable {
   readonly rank: Int32Array;
   readonly merged: Int32Array;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, arrays?: MergeArrays) {
     let n = 16;
     while (n < capacity * 2) n *= 2;
+    if (arrays) n = arrays.left.length;
     this.mask = n - 1;
-    this.left = new Int32Array(n).fill(-1);
-    this.right = new Int32Array(n);
-    this.rank = new Int32Array(n);
-    this.merged = new Int32Array(n);
+    this.left = arrays?.left ?? new Int32Array(n).fill(-1);
+    this.right = arrays?.right ?? new Int32Array(n);
+    this.rank = arrays?.rank ?? new Int32Array(n);
+    this.merged = arrays?.merged ?? new Int32Array(n);
+  }
+
+  /** A table over existing arrays (not copied: they may live in a SharedArrayBuffer). */
+  static fromArrays(arrays: MergeArrays): MergeTable {
+    if ((arrays.left.length & (arrays.left.length - 1)) !== 0) throw new RangeError(`merge table length ${arrays.left.length} is not a power of two`);
+    return new MergeTable(0, arrays);
+  }
+
+  /** The table's arrays, copied into one SharedArrayBuffer when `shared` (for worker threads). */
+  arrays(shared = false): MergeArrays {
+    const own = { left: this.left, right: this.right, rank: this.rank, merged: this.merged };
+    return shared ? shareInt32(own) : own;
   }
 
   private static hash(a: number, b: number): number {
@@ -46,4 +67,20 @@ export class MergeTable {
       i = (i + 1) & this.mask;
     }
   }
+}
+
+/** Copies Int32Arrays into one SharedArrayBuffer (other threads then read them without a copy). */
+export function shareInt32<T extends Record<string, Int32Array>>(arrays: T): T {
+  let total = 0;
+  for (const a of Object.values(arrays)) total += a.length;
+  const sab = new SharedArrayBuffer(total * 4);
+  const out: Record<string, Int32Array> = {};
+  let at = 0;
+  for (const [k, a] of Object.entries(arrays)) {
+    const view = new Int32Array(sab, at * 4, a.length);
+    view.set(a);
+    out[k] = view;
+    at += a.length;
+  }
+  return out as T;
 }

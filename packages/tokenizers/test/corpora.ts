@@ -1,26 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { corpus, repoRoot } from '@pretext/test-fixtures';
 
-/** The repository root: the nearest folder above this file holding nx.json. */
-export function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'nx.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('cannot find the repository root (no nx.json above the tests)');
-    dir = up;
-  }
-  return dir;
-}
-
-/** `../shared/corpora` beside the repository; fails loudly when it is missing. */
-export function corpora(...parts: string[]): string {
-  const root = path.resolve(repoRoot(), '../shared/corpora');
-  if (!existsSync(root)) throw new Error(`test corpora not found at ${root}; these tests need ../shared/corpora beside the repository`);
-  const p = path.join(root, ...parts);
-  if (!existsSync(p)) throw new Error(`test corpus file ${p} is missing`);
-  return p;
-}
+/** A path in `../shared/corpora` beside the repository; fails loudly when it is missing. */
+export const corpora = corpus;
 
 export const GPT2_JSON = () => corpora('tokenizers/gpt2/tokenizer.json');
 export const BERT_JSON = () => corpora('tokenizers/bert-base-uncased/tokenizer.json');
