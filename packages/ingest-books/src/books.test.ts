@@ -1,25 +1,14 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmptyInputError, InputNotFoundError, InvalidTextError, type Document, type PretextError } from '@pretext/core';
 import { readDocuments, writeDocuments } from '@pretext/shards';
+import { corpus } from '@pretext/test-fixtures';
 import { BOOK_META_FIELDS, parseGutenberg, readBooks } from './index.js';
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'nx.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('repo root (the folder holding nx.json) not found above the test file');
-    dir = up;
-  }
-  return dir;
-}
-const CORPORA = path.resolve(repoRoot(), '../shared/corpora');
-const BOOKS = path.join(CORPORA, 'books');
+const BOOKS = corpus('books');
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -35,7 +24,6 @@ async function one(file: string): Promise<Document> {
 
 let tmp: string;
 beforeAll(async () => {
-  if (!existsSync(BOOKS)) throw new Error(`test corpora missing: ${BOOKS} does not exist (CI keeps them at ../shared/corpora next to the repo)`);
   tmp = await mkdtemp(path.join(tmpdir(), 'pretext-books-'));
 });
 afterAll(async () => {

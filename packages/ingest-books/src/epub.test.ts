@@ -1,22 +1,12 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedInputError, type Document, type PretextError } from '@pretext/core';
+import { corpus } from '@pretext/test-fixtures';
 import { readBooks, readEpub } from './index.js';
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'nx.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('repo root (the folder holding nx.json) not found above the test file');
-    dir = up;
-  }
-  return dir;
-}
-const BOOKS = path.resolve(repoRoot(), '../shared/corpora/books');
+const BOOKS = corpus('books');
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -27,7 +17,6 @@ const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
 
 let tmp: string;
 beforeAll(async () => {
-  if (!existsSync(BOOKS)) throw new Error(`test corpora missing: ${BOOKS} does not exist (CI keeps them at ../shared/corpora next to the repo)`);
   tmp = await mkdtemp(path.join(tmpdir(), 'pretext-epub-'));
 });
 afterAll(async () => {

@@ -1,28 +1,10 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Document, PretextError } from '@pretext/core';
+import { corpus } from '@pretext/test-fixtures';
 import { readWikipedia, type ReadWikipediaOptions, type SkipReason, type WorkUnit } from './index.js';
-
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'nx.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('repo root (the folder holding nx.json) not found above the test file');
-    dir = up;
-  }
-  return dir;
-}
-
-export const CORPORA = path.resolve(repoRoot(), '../shared/corpora');
 
 /** Absolute path of a Wikipedia sample; fails loudly when the shared corpora are not there. */
 export function sample(relative: string): string {
-  const file = path.join(CORPORA, 'wikipedia', relative);
-  if (!existsSync(file)) {
-    throw new Error(`test corpora missing: ${file} does not exist (CI keeps them at ../shared/corpora next to the repo; see SOURCES.md)`);
-  }
-  return file;
+  return corpus('wikipedia', relative);
 }
 
 export const ENWIKI = 'gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2';
