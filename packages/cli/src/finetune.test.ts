@@ -2,12 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainWordPiece } from '@pretext/tokenizers';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from './program.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureOutputOfEachTest, run, stderr, stdout } from './output.test-helper.js';
 
 let dir: string;
-let stderr: string;
-let stdout: string;
 let tokenizer: string;
 let csv: string;
 
@@ -27,25 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-beforeEach(() => {
-  stderr = '';
-  stdout = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
-
-const run = (...args: string[]) => main(['node', 'pretext', '--quiet', ...args]);
+captureOutputOfEachTest();
 
 describe('pretext finetune', () => {
   it('fine-tunes from scratch on a CSV and writes metrics, history and the confusion matrix', async () => {

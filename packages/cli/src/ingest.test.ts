@@ -1,39 +1,17 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from './program.js';
+import { join } from 'node:path';
+import { corpus } from '@pretext/test-fixtures';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { captureOutputOfEachTest, run, stderr, stdout } from './output.test-helper.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'nx.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('nx.json not found above the test file');
-    dir = up;
-  }
-  return dir;
-}
-const corpora = resolve(repoRoot(), '../shared/corpora');
-const wet = join(corpora, 'commoncrawl/cc/eugeneware-warc/CC-MAIN-20140820021334-00006-ip-10-180-136-8.ec2.internal.warc.wet');
+const wet = corpus('commoncrawl/cc/eugeneware-warc/CC-MAIN-20140820021334-00006-ip-10-180-136-8.ec2.internal.warc.wet');
 
 let dir: string;
-let stdout = '';
-let stderr = '';
 beforeEach(async () => {
-  if (!existsSync(wet)) throw new Error(`real test data missing: ${wet} (the shared corpora folder must sit beside the repository)`);
   dir = await mkdtemp(join(tmpdir(), 'pretext-cli-ingest-'));
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
 });
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
-const run = (...args: string[]) => main(['node', 'pretext', '--quiet', ...args]);
+captureOutputOfEachTest();
 
 describe('pretext ingest commoncrawl', () => {
   it('passes the filter and dedup flags to the pipeline and prints the final table', async () => {

@@ -1,42 +1,25 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { corpus } from '@pretext/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from './program.js';
+import { captureOutput, clearOutput, run as runCli, stderr, stdout } from './output.test-helper.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'nx.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('nx.json not found above the test file');
-    dir = up;
-  }
-  return dir;
-}
-const corpora = resolve(repoRoot(), '../shared/corpora');
-const book = join(corpora, 'books/gutenberg/markovify/sherlock.txt');
-const book2 = join(corpora, 'books/gutenberg/ebookmaker/69030-0.txt');
+const book = corpus('books/gutenberg/markovify/sherlock.txt');
+const book2 = corpus('books/gutenberg/ebookmaker/69030-0.txt');
 
 let dir: string;
-let stdout = '';
-let stderr = '';
 beforeAll(async () => {
-  if (!existsSync(book)) throw new Error(`real test data missing: ${book} (the shared corpora folder must sit beside the repository)`);
   dir = await mkdtemp(join(tmpdir(), 'pretext-pipeline-'));
-  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+  captureOutput();
 });
 afterAll(() => vi.restoreAllMocks());
 
-const run = async (...args: string[]) => {
-  stdout = '';
-  stderr = '';
-  process.exitCode = undefined;
-  const code = await main(['node', 'pretext', '--quiet', ...args]);
-  process.exitCode = undefined;
-  return code;
+/** One command of the chain, with only its own output captured. */
+const run = (...args: string[]) => {
+  clearOutput();
+  return runCli(...args);
 };
 
 describe('the whole chain through the CLI on a real book', () => {

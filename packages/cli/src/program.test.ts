@@ -1,36 +1,17 @@
 import { mkdtemp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { tableFromIPC } from 'apache-arrow';
 import { readFile } from 'node:fs/promises';
-import { main } from './program.js';
+import { captureOutputOfEachTest, clearOutput, run, stderr, stdout } from './output.test-helper.js';
 
 let dir: string;
-let stderr: string;
-let stdout: string;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pretext-cli-'));
-  stderr = '';
-  stdout = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
 });
-
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
-
-const run = (...args: string[]) => main(['node', 'pretext', '--quiet', ...args]);
+captureOutputOfEachTest();
 
 describe('pretext ingest books: bad input', () => {
   it('a missing path exits 1 with one line naming it, and writes nothing', async () => {
@@ -62,7 +43,7 @@ describe('pretext ingest books: bad input', () => {
     expect(stderr).toContain(join(books, 'bad.txt'));
     expect(await readdir(strictOut).catch(() => [] as string[])).not.toContain('manifest.json');
 
-    stderr = '';
+    clearOutput();
     const out = join(dir, 'lenient');
     expect(await run('ingest', 'books', books, '--out', out)).toBe(2);
     expect(stderr).toContain(join(books, 'bad.txt'));
@@ -75,7 +56,7 @@ describe('pretext ingest books: bad input', () => {
   it('an unknown kind or a missing --out is a one-line usage error', async () => {
     expect(await run('ingest', 'pdfs', dir, '--out', dir)).toBe(1);
     expect(stderr).toMatch(/pdfs/);
-    stderr = '';
+    clearOutput();
     expect(await run('ingest', 'books', dir)).toBe(1);
     expect(stderr).toMatch(/--out/);
   });
