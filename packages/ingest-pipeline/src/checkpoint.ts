@@ -3,6 +3,7 @@ import path from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
 import { shardFileName } from '@pretext/shards';
 import type { Reject } from './rejects.js';
+import type { SignatureCheckpoint } from './signatures.js';
 import type { RunCounters } from './stats.js';
 
 /** Written next to the shards while a run is in progress; removed when it completes. */
@@ -23,6 +24,8 @@ export interface Checkpoint {
   counters: RunCounters;
   rejects: Reject[];
   dedupLogBytes: number;
+  /** With dedup signatures: how far their temporary files were written (fsynced before this checkpoint). */
+  signatures?: SignatureCheckpoint;
 }
 
 async function fsyncWrite(file: string, content: string | Uint8Array, flag: 'w' | 'a'): Promise<void> {

@@ -23,3 +23,7 @@ export { expandInputs, planUnits } from './inputs.js';
 export type { InputFile } from './inputs.js';
 export type { Reject } from './rejects.js';
 export { CHECKPOINT_FILE, DEDUP_LOG_FILE } from './checkpoint.js';
+export { globalDedup, checkRanks, GlobalDedupError } from './global-dedup.js';
+export type { GlobalDedupOptions, GlobalDedupProgress, GlobalDedupResult, GlobalDedupStats } from './global-dedup.js';
+export { SignatureReader, SIGNATURES_FILE, HELD_FILE } from './signatures.js';
+export type { SignatureFileInfo, SignatureHeader, SignatureBlock } from './signatures.js';

@@ -24,6 +24,7 @@ import type { DedupOptions } from './minhash.js';
 import { createPool, OrderedRunner } from './pool.js';
 import type { UnitResult, UnitTask } from './process.js';
 import { rankOf, REJECT_TEXT_CHARS, RejectSample } from './rejects.js';
+import { paramsOf, removeSignatureFiles, SignatureWriter, signaturesIntact } from './signatures.js';
 import { addCount, emptyCounters, recordError, sortedRecord, type IngestStats, type RunCounters } from './stats.js';
 
 export const STATS_FILE = 'stats.json';
@@ -62,6 +63,12 @@ export interface IngestOptions {
   /** This machine's share: work units whose number modulo `worldSize` is `rank`. Default 0 of 1. */
   rank?: number;
   worldSize?: number;
+  /**
+   * Write `dedup-signatures.bin` (every filtered document's dedup keys and this rank's verdict) and
+   * `dedup-held.jsonl` (the near duplicates this rank dropped), for `globalDedup` after all ranks finish.
+   * Default: true when `worldSize` > 1.
+   */
+  signatures?: boolean;
   /** Continue a run that was interrupted (even by `kill -9`) in `outDir`; the result equals an uninterrupted run. */
   resume?: boolean;
   /** Stop at the first bad input instead of reporting it and going on. */
@@ -134,6 +141,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const filters = resolveFilters(kind, options.filters);
   const dedup = resolveDedup(options.dedup);
   const outDir = path.resolve(options.cwd ?? process.cwd(), options.outDir);
+  const withSignatures = options.signatures ?? worldSize > 1;
 
   const files = await expandInputs(kind, options.inputs, options.cwd);
   const plan = await planUnits(kind, files, options.unitBytes ?? DEFAULT_UNIT_BYTES[kind]);
@@ -152,6 +160,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     dedup,
     rejectsSample,
     ...(options.unitBytes ? { unitBytes: options.unitBytes } : {}),
+    ...(withSignatures ? { dedupSignatures: true } : {}),
   };
   const fingerprint = createHash('sha256')
     .update(JSON.stringify({ settings, maxShardBytes, metaFields, units: selected.map((u) => [u.relative, u.start, u.end]) }))
@@ -165,10 +174,13 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
       throw new ConfigError('resume', outDir, 'the same inputs and options as the interrupted run (they differ); rerun without resume');
     }
     if (checkpoint && !(await shardsIntact(outDir, checkpoint))) checkpoint = null;
+    if (checkpoint && withSignatures && !(await signaturesIntact(outDir, checkpoint.signatures))) checkpoint = null;
   }
   const dedupper = new Deduplicator(dedup.exact, dedup.near, dedup.bands);
   if (checkpoint) dedupper.replay(await readDedupLog(outDir, checkpoint.dedupLogBytes));
   else await clearCheckpoint(outDir);
+  if (!withSignatures) await removeSignatureFiles(outDir);
+  const signatures = withSignatures ? await SignatureWriter.open(outDir, paramsOf(dedup, rank, worldSize), checkpoint?.signatures ?? null) : null;
 
   const counters: RunCounters = checkpoint ? checkpoint.counters : emptyCounters();
   const rejects = RejectSample.from(rejectsSample, checkpoint?.rejects ?? []);
@@ -263,7 +275,9 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
       }
       for (let i = resumedHere ? checkpoint!.item : 0; i < result.docs.length; i++) {
         const doc = result.docs[i]!;
-        const verdict = dedupper.check(result.exact[2 * i]!, result.exact[2 * i + 1]!, dedup.near ? result.bands.subarray(i * width, (i + 1) * width) : noBands);
+        const bands = dedup.near ? result.bands.subarray(i * width, (i + 1) * width) : noBands;
+        const verdict = dedupper.check(result.exact[2 * i]!, result.exact[2 * i + 1]!, bands);
+        await signatures?.add(unit.ordinal, i, doc, result.exact[2 * i]!, result.exact[2 * i + 1]!, bands, verdict);
         if (verdict) {
           addCount(counters.dropped, verdict);
           if (verdict === 'duplicate-exact') counters.duplicates.exact++;
@@ -299,7 +313,8 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
           shards.push({ file, rows: shardRows, bytes: (await stat(path.join(outDir, file))).size });
           shardRows = 0;
           shardBytes = 0;
-          await saveCheckpoint(outDir, { version: 1, fingerprint, shards, unit: u, item: i + 1, counters, rejects: rejects.entries() }, dedupper.takeLog());
+          const at = signatures ? { signatures: await signatures.sync() } : {};
+          await saveCheckpoint(outDir, { version: 1, fingerprint, shards, unit: u, item: i + 1, counters, rejects: rejects.entries(), ...at }, dedupper.takeLog());
         }
       }
       if (fileDoneAt.has(u)) filesDone++;
@@ -310,11 +325,13 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
       throw new EmptyInputError(options.inputs.join(' '), `no readable document: every input failed (${counters.errors.count} errors; first: ${first})`);
     }
     // Written before the manifest, so a folder with a manifest always has them.
+    const signatureFiles = signatures ? await signatures.finish() : null;
     const lines = rejects.inRunOrder().map(({ rank: _, ...r }) => JSON.stringify(r));
     await writeAtomic(path.join(outDir, REJECTS_FILE), lines.length > 0 ? lines.join('\n') + '\n' : '');
     finalStats = finishStats();
     await writeAtomic(path.join(outDir, 'stats.json'), JSON.stringify(finalStats, null, 2) + '\n');
     Object.assign(statsOut, manifestStats(counters, files.length, plan.units.length, selected.length));
+    if (signatureFiles) statsOut.dedupSignatures = signatureFiles;
   }
 
   try {
@@ -329,6 +346,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     await clearCheckpoint(outDir);
     return { manifest, stats: finalStats ?? finishStats() };
   } finally {
+    await signatures?.close();
     await pool.destroy();
   }
 }
