@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, IGNORE_INDEX, Rng, composeObjectives, type Example } from '@pretext/core';
-import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '../test/corpus.js';
+import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '@pretext/test-fixtures';
 import { clm } from './index.js';
 
 const docs = bookDocuments('gutenberg/markovify/sherlock.txt', 300);

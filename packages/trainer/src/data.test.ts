@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type TokenizedDocument } from '@pretext/core';
-import { bookDocuments, stream } from '../test/corpus.js';
+import { bookDocuments, stream } from '@pretext/test-fixtures';
 import { mixData } from './data.js';
 
 const a = bookDocuments('gutenberg/markovify/sherlock.txt').map((d) => ({ ...d, id: `sherlock/${d.id}` }));

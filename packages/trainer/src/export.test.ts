@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, composeObjectives } from '@pretext/core';
 import { clm } from '@pretext/objective-clm';
-import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '../test/corpus.js';
+import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '@pretext/test-fixtures';
 import { selectBackend } from './backend.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { exportHuggingFace } from './export.js';

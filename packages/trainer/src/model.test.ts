@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, type TF, type Tensor2D } from '@pretext/core';
-import { BYTE_VOCAB, bookDocuments } from '../test/corpus.js';
+import { BYTE_VOCAB, bookDocuments } from '@pretext/test-fixtures';
 import { selectBackend } from './backend.js';
 import { DropoutSeeds, MODEL_PRESETS, ParameterStore, buildBackbone, buildExtraBackbone, resolveModelConfig, type ModelConfig } from './model.js';
 import { createOps } from './ops.js';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, collate, composeObjectives, type Example, type TF } from '@pretext/core';
 import { clm } from '@pretext/objective-clm';
-import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '../test/corpus.js';
+import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '@pretext/test-fixtures';
 import { selectBackend } from './backend.js';
 import { resolveModelConfig } from './model.js';
 import { Session } from './session.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, NonFiniteLossError, type Objective, type TokenizedDocument } from '@pretext/core';
 import { clm } from '@pretext/objective-clm';
-import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '../test/corpus.js';
+import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '@pretext/test-fixtures';
 import { decodeSafetensors } from './safetensors.js';
 import { train, type TrainOptions } from './train.js';
 import type { ModelConfig } from './model.js';
