@@ -11,14 +11,13 @@
  * and wall time there measures the neighbours as much as the code. Wall seconds are printed alongside.
  * Run: npx tsx --conditions=@pretext/source bench/throughput.ts [--repeats R] [--wet-copies N] [--warc-copies N]
  */
-import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Readability } from '@mozilla/readability';
 import { writeDocuments } from '@pretext/shards';
+import { childCpu, corpus, cpuTime, numberOption as opt, type Timing } from '@pretext/test-fixtures';
 import { parseHTML } from 'linkedom';
 import { WARCParser } from 'warcio';
 import { COMMONCRAWL_META_FIELDS, extractMainText, readCommonCrawl } from '../src/index.js';
@@ -27,42 +26,13 @@ import { gunzipMembers } from '../src/gzip.js';
 import { parseHttpResponse } from '../src/http.js';
 import { RecordParser } from '../src/warc.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const REPEATS = opt('repeats', 5);
 const WET_COPIES = opt('wet-copies', 4000);
 const WARC_COPIES = opt('warc-copies', 60);
 
-let dir = path.dirname(fileURLToPath(import.meta.url));
-while (!existsSync(path.join(dir, 'nx.json'))) dir = path.dirname(dir);
-const corpora = path.resolve(dir, '../shared/corpora/commoncrawl');
-if (!existsSync(corpora)) throw new Error(`${corpora} is missing: the benchmark reads the shared Common Crawl samples`);
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const corpora = corpus('commoncrawl');
 /** `fn` returns its item count, and the child's CPU seconds when the work ran in a child process. */
-async function time(fn: () => Promise<number | { count: number; cpu: number }>): Promise<{ seconds: number; wall: number; count: number }> {
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  let count = 0;
-  for (let r = 0; r < REPEATS; r++) {
-    const c0 = process.cpuUsage();
-    const t = performance.now();
-    const out = await fn();
-    wall.push((performance.now() - t) / 1000);
-    const c = process.cpuUsage(c0);
-    if (typeof out === 'number') {
-      count = out;
-      cpu.push((c.user + c.system) / 1e6);
-    } else {
-      count = out.count;
-      cpu.push(out.cpu);
-    }
-  }
-  return { seconds: median(cpu), wall: median(wall), count };
-}
+const time = (fn: () => Promise<number | { count: number; cpu: number }>): Promise<Timing> => cpuTime(fn, REPEATS);
 
 async function warcio(file: string): Promise<number> {
   let n = 0;
@@ -77,18 +47,6 @@ async function ours(file: string): Promise<number> {
   let n = 0;
   for await (const _ of readCommonCrawl(file, { onError: () => {} })) n++;
   return n;
-}
-
-/** Runs a shell command and returns the CPU seconds its children used (the shell's `times`). */
-export function childCpu(command: string): number {
-  const r = spawnSync('bash', ['-c', `${command}; times`], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr}`);
-  const lines = r.stdout.trim().split('\n');
-  const seconds = (t: string) => t.split(/\s+/).reduce((sum, part) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(part);
-    return m ? sum + Number(m[1]) * 60 + Number(m[2]) : sum;
-  }, 0);
-  return seconds(lines[lines.length - 1]!); // second line of `times`: children's user and system time
 }
 
 function gunzip(file: string): { count: number; cpu: number } {
@@ -110,7 +68,7 @@ try {
     const g = await time(async () => gunzip(file));
     const w = await time(() => warcio(file));
     const o = await time(() => ours(file));
-    const line = (name: string, t: { seconds: number; count: number }, unit: string) => ({
+    const line = (name: string, t: Timing, unit: string) => ({
       input: `${label} ×${copies} (${mb.toFixed(1)} MB gz)`,
       reader: name,
       'MB/s (gz)': (mb / t.seconds).toFixed(1),

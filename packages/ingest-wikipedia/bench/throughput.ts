@@ -12,63 +12,23 @@
  * Run: npx tsx --conditions=@pretext/source bench/throughput.ts [--repeats R] [--copies N]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { childCpu, corpus, cpuTime, numberOption as opt, type Timing } from '@pretext/test-fixtures';
 import wtf from 'wtf_wikipedia';
 import { bz2Blocks } from '../src/bz2.js';
 import { readWikipedia, wikitextToText } from '../src/index.js';
 import { parsePage, parseSiteInfo } from '../src/xml.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const REPEATS = opt('repeats', 3);
 const COPIES = opt('copies', 5);
 
-let root = path.dirname(fileURLToPath(import.meta.url));
-while (!existsSync(path.join(root, 'nx.json'))) root = path.dirname(root);
-const source = path.resolve(root, '../shared/corpora/wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2');
-if (!existsSync(source)) throw new Error(`${source} is missing: the benchmark reads the shared Wikipedia samples`);
+const source = corpus('wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2');
 const has = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 if (!has('bzip2')) throw new Error('the benchmark needs the bzip2 program (apt-get install bzip2)');
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function childCpu(command: string): number {
-  const r = spawnSync('bash', ['-c', `${command}; times`], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr}`);
-  const last = r.stdout.trim().split('\n').pop()!;
-  return last.split(/\s+/).reduce((sum, part) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(part);
-    return m ? sum + Number(m[1]) * 60 + Number(m[2]) : sum;
-  }, 0);
-}
-
-async function time(fn: () => Promise<number | { count: number; cpu: number }>): Promise<{ seconds: number; wall: number; count: number }> {
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  let count = 0;
-  for (let r = 0; r < REPEATS; r++) {
-    const c0 = process.cpuUsage();
-    const t = performance.now();
-    const out = await fn();
-    wall.push((performance.now() - t) / 1000);
-    const c = process.cpuUsage(c0);
-    if (typeof out === 'number') {
-      count = out;
-      cpu.push((c.user + c.system) / 1e6);
-    } else {
-      count = out.count;
-      cpu.push(out.cpu);
-    }
-  }
-  return { seconds: median(cpu), wall: median(wall), count };
-}
+const time = (fn: () => Promise<number | { count: number; cpu: number }>): Promise<Timing> => cpuTime(fn, REPEATS);
 
 const tmp = await mkdtemp(path.join(tmpdir(), 'pretext-wikibench-'));
 try {
@@ -100,7 +60,7 @@ try {
   const fromBz2 = await time(pagesIn(bzFile));
   const fromXml = await time(pagesIn(xmlFile));
   const pages = 206 * COPIES;
-  const row = (name: string, t: { seconds: number; wall: number; count: number }, docs = false) => ({
+  const row = (name: string, t: Timing, docs = false) => ({
     reader: name,
     'MB/s (xml)': (mb / t.seconds).toFixed(1),
     'pages/s': docs ? (pages / t.seconds).toFixed(0) : '',
