@@ -1,12 +1,14 @@
 /**
  * tokenizeShards throughput by worker count on the same document shards (stdlib Moby-Dick + State of the Union,
- * repeated to `--mb`), GPT-2 tokenizer. Prints MB/s (median of repeats) and the speed-up over in-thread.
- * Worker start-up (loading the tokenizer in each thread) is included, as a user sees it.
+ * repeated to `--mb`), GPT-2 tokenizer. Each repeat runs every worker count once (interleaved, so load changes
+ * hit all alike); prints the median docs/s and MB/s, the ratio to in-thread and the 2-vs-1-worker scaling, the
+ * CPU seconds the process used (all threads: what the parallel version costs beyond in-thread), and the load average (`uptime`) before and after, since the cores may be shared. Every run loads the tokenizer
+ * from its file, as a user's does; worker start-up is included. The outputs of all counts must be identical.
  *
- *   npx tsc -b && npx tsx bench/tokenize-shards.ts [--mb 26] [--repeats 3] [--workers 0,1,2,4]
+ *   npx tsc -b && npx tsx bench/tokenize-shards.ts [--mb 26] [--repeats 5] [--workers 0,1,2] [--batch-chars N]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeDocuments } from '@pretext/shards';
 import { englishTexts, GPT2_JSON } from '../test/corpora.js';
@@ -19,8 +21,10 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? args[i + 1]! : fallback;
 };
 const targetMB = Number(arg('mb', '26'));
-const repeats = Number(arg('repeats', '3'));
-const counts = arg('workers', '0,1,2,4').split(',').map(Number);
+const repeats = Number(arg('repeats', '5'));
+const counts = arg('workers', '0,1,2').split(',').map(Number);
+const batchChars = args.includes('--batch-chars') ? Number(arg('batch-chars', '0')) : undefined;
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 const base = englishTexts();
 const docs: { id: string; text: string; source: string }[] = [];
@@ -33,24 +37,40 @@ for (let round = 0; bytes < targetMB * 1e6; round++) {
 }
 const dir = mkdtempSync(path.join(tmpdir(), 'pretext-bench-shards-'));
 await writeDocuments(docs, { outDir: path.join(dir, 'docs') });
-console.log(`${docs.length} documents, ${(bytes / 1e6).toFixed(1)} MB; ${availableParallelism()} cores; median of ${repeats}`);
+console.log(`${docs.length} documents, ${(bytes / 1e6).toFixed(1)} MB; ${availableParallelism()} cores; median of ${repeats}; Node ${process.version}`);
+console.log(`load average (1, 5, 15 min) at start: ${load()}`);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const speeds = new Map<number, number[]>();
+const seconds = new Map<number, number[]>();
+const cpu = new Map<number, number[]>();
+let reference: string | undefined;
 for (let r = 0; r < repeats; r++) {
+  const line: string[] = [];
   for (const workers of counts) {
     const out = path.join(dir, `tokens-${workers}`);
     const t0 = performance.now();
-    // a path, so every run (in-thread too) starts with a freshly loaded tokenizer and a cold cache
-    await tokenizeShards({ input: path.join(dir, 'docs'), tokenizer: GPT2_JSON(), outDir: out, workers });
-    const mbs = bytes / 1e6 / ((performance.now() - t0) / 1000);
-    speeds.set(workers, [...(speeds.get(workers) ?? []), mbs]);
+    const c0 = process.cpuUsage();
+    await tokenizeShards({ input: path.join(dir, 'docs'), tokenizer: GPT2_JSON(), outDir: out, workers, ...(batchChars ? { batchChars } : {}) });
+    const s = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const cs = (c.user + c.system) / 1e6; // all threads of this process
+    seconds.set(workers, [...(seconds.get(workers) ?? []), s]);
+    cpu.set(workers, [...(cpu.get(workers) ?? []), cs]);
+    line.push(`${workers}w ${s.toFixed(2)} s (cpu ${cs.toFixed(2)} s)`);
+    const manifest = readFileSync(path.join(out, 'manifest.json'), 'utf8');
+    if (reference !== undefined && manifest !== reference) throw new Error(`workers=${workers} wrote different shards than workers=${counts[0]}`);
+    reference = manifest;
     rmSync(out, { recursive: true });
   }
+  console.log(`repeat ${r + 1}: ${line.join(', ')}; load ${load()}`);
 }
-const inThread = median(speeds.get(counts[0]!)!);
-for (const workers of counts) {
-  const m = median(speeds.get(workers)!);
-  console.log(`workers ${String(workers).padStart(2)}: ${m.toFixed(2).padStart(7)} MB/s  ${(m / inThread).toFixed(2)}× of workers=${counts[0]}`);
+const name = (w: number) => (w === 0 ? 'in-thread' : `${w} worker${w > 1 ? 's' : ''}`);
+const rate = new Map(counts.map((w) => [w, 1 / median(seconds.get(w)!)]));
+console.log(`\n| workers | docs/s | MB/s | × in-thread | CPU s (all threads) |\n| --- | ---: | ---: | ---: | ---: |`);
+for (const w of counts) {
+  const x = rate.get(w)!;
+  console.log(`| ${name(w)} | ${(docs.length * x).toFixed(0)} | ${((bytes / 1e6) * x).toFixed(2)} | ${rate.has(0) ? (x / rate.get(0)!).toFixed(2) : '–'} | ${median(cpu.get(w)!).toFixed(2)} |`);
 }
+if (rate.has(1) && rate.has(2)) console.log(`\nscaling 2 workers / 1 worker: ${(rate.get(2)! / rate.get(1)!).toFixed(2)}×`);
+console.log(`load average at end: ${load()}; outputs identical for all counts`);
 rmSync(dir, { recursive: true });

@@ -7,7 +7,10 @@ export { GPT2_PATTERN, CL100K_PATTERN, splitGpt2, regexPreTokenizer, translatePa
 export { BertNormalizer, bertPreTokenize, type BertNormalizerOptions } from './normalize.js';
 export { BYTE_TO_CHAR, tokenToBytes, bytesToToken } from './bytelevel.js';
 export { detectSpecialTokens, IntBuffer } from './util.js';
-export { tokenizeShards, TokenizeWorkerError, SENTENCE_RULE, type TokenizeShardsOptions, type TokenizeProgress } from './tokenize.js';
+export { tokenizeShards, compileTokenizer, defaultWorkers, TokenizeWorkerError, SENTENCE_RULE, type TokenizeShardsOptions, type TokenizeProgress } from './tokenize.js';
+export { BpeEncoder, type BpeTables, type PackedStrings } from './bpe-encoder.js';
+export { WordPieceEncoder, type WordPieceTables } from './wordpiece-encoder.js';
+export { encoderFromCompiled, type CompiledTokenizer } from './compiled.js';
 export { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';
 export { sentenceOffsets, sentenceTokenStarts } from './sentences.js';
 export { exportMegatron, exportLlmc, MEGATRON_DTYPE, LLMC_HEADER_INTS, type ExportMegatronOptions, type ExportLlmcOptions, type ExportResult, type ExportProgress } from './export.js';

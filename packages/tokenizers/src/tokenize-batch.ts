@@ -13,7 +13,7 @@ export interface TokenizedBatch {
 }
 
 /** Tokenizes texts with word starts and sentence starts; the same code runs in workers and in-process. */
-export function tokenizeBatch(tokenizer: Tokenizer, texts: readonly string[]): TokenizedBatch {
+export function tokenizeBatch(tokenizer: Pick<Tokenizer, 'encodeWithOffsets'>, texts: readonly string[]): TokenizedBatch {
   const parts = texts.map((text) => {
     const e = tokenizer.encodeWithOffsets(text);
     const sentences = sentenceTokenStarts(sentenceOffsets(text), e.ends);

@@ -1,25 +1,20 @@
-import { parentPort } from 'node:worker_threads';
-import { tokenizerFromJSON } from './load.js';
-import { tokenizeBatch } from './tokenize-batch.js';
-import type { Tokenizer } from './types.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { encoderFromCompiled, type CompiledTokenizer } from './compiled.js';
+import { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';
 
-// A tokenization worker: gets the tokenizer's JSON once, then batches of texts; answers with flat typed arrays.
-let tokenizer: Tokenizer | undefined;
-parentPort!.on('message', (msg: { type: 'init'; json: unknown } | { type: 'batch'; texts: string[] }) => {
+// A tokenization worker. It gets the tokenizer's compiled tables in workerData (typed arrays in
+// SharedArrayBuffers, built once by the main thread: no JSON to parse here), then batches of texts; it answers
+// with flat typed arrays whose buffers are transferred, not copied.
+const encoder = encoderFromCompiled((workerData as { tables: CompiledTokenizer }).tables);
+
+export type WorkerReply = { type: 'result'; batch: TokenizedBatch } | { type: 'error'; message: string };
+
+parentPort!.on('message', (texts: string[]) => {
   try {
-    if (msg.type === 'init') {
-      tokenizer = tokenizerFromJSON(msg.json);
-      return;
-    }
-    const r = tokenizeBatch(tokenizer!, msg.texts);
-    parentPort!.postMessage({ type: 'result', batch: r }, [
-      r.lengths.buffer,
-      r.ids.buffer,
-      r.wordStarts.buffer,
-      r.sentenceCounts.buffer,
-      r.sentenceStarts.buffer,
-    ] as ArrayBuffer[]);
+    const r = tokenizeBatch(encoder, texts);
+    const reply: WorkerReply = { type: 'result', batch: r };
+    parentPort!.postMessage(reply, [r.lengths.buffer, r.ids.buffer, r.wordStarts.buffer, r.sentenceCounts.buffer, r.sentenceStarts.buffer] as ArrayBuffer[]);
   } catch (error) {
-    parentPort!.postMessage({ type: 'error', message: (error as Error).message });
+    parentPort!.postMessage({ type: 'error', message: (error as Error).message } satisfies WorkerReply);
   }
 });

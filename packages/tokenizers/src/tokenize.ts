@@ -2,15 +2,22 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { ConfigError, PretextError, startWorker, type Document, type TokenizedDocument } from '@pretext/core';
 import { readDocuments, readManifest, writeTokenizedDocuments, type Manifest } from '@pretext/shards';
-import { loadTokenizer } from './load.js';
+import { BpeTokenizer } from './bpe.js';
+import type { CompiledTokenizer } from './compiled.js';
+import { loadTokenizer, tokenizerFromJSON } from './load.js';
 import { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';
+import type { WorkerReply } from './tokenize-worker.js';
 import type { Tokenizer } from './types.js';
+import { WordPieceTokenizer } from './wordpiece.js';
 
 export interface TokenizeProgress {
+  /** Documents done so far (those of a resumed run's kept shards included). */
   docs: number;
-  /** UTF-8 bytes of text tokenized so far. */
+  /** UTF-8 bytes of text done so far. */
   bytes: number;
   tokens: number;
+  /** Documents a resumed run found already written (kept, not tokenized again). */
+  skipped: number;
   /** Text bytes of the whole input, when its manifest records them. */
   totalBytes?: number;
 }
@@ -21,10 +28,15 @@ export interface TokenizeShardsOptions {
   /** A tokenizer, or the path of a tokenizer file (tokenizer.json, vocab.json, vocab.txt). */
   tokenizer: Tokenizer | string;
   outDir: string;
-  /** Worker threads; 0 or 1 tokenizes in this thread. Default: the available cores less one (at most 8). Output is the same for any count. */
+  /** Worker threads; 0 tokenizes in this thread. Default: `defaultWorkers()`. Output is the same for any count. */
   workers?: number;
-  /** Continue an interrupted run: finished shards are kept (see @pretext/shards). */
+  /**
+   * Continue an interrupted run: finished shards are kept and their documents are not tokenized again (see
+   * @pretext/shards); the result equals an uninterrupted run.
+   */
   resume?: boolean;
+  /** Stops the run (rejecting with the signal's reason) at the next unit of work; finished shards stay for `resume`. */
+  signal?: AbortSignal;
   /** Texts per unit of work handed to a worker, in UTF-16 code units. Default 1 Mi. */
   batchChars?: number;
   /** A token shard closes at this many tokens (default of @pretext/shards: 32 Mi). */
@@ -41,16 +53,19 @@ export const SENTENCE_RULE = 'punct+space+upper|cjk-stop|blank-line/v1';
  */
 export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Manifest> {
   const tokenizer = typeof options.tokenizer === 'string' ? await loadTokenizer(options.tokenizer) : options.tokenizer;
-  // the main thread reads and writes Arrow shards, so it keeps a core of its own
-  const workers = options.workers ?? Math.min(8, availableParallelism() - 1);
+  const workers = options.workers ?? defaultWorkers();
   if (!Number.isInteger(workers) || workers < 0) throw new ConfigError('workers', workers, 'a non-negative integer');
   const batchChars = options.batchChars ?? 1 << 20;
   if (!Number.isInteger(batchChars) || batchChars < 1) throw new ConfigError('batchChars', batchChars, 'a positive integer');
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const inputManifest = await readManifest(options.input);
   const totalBytes = typeof inputManifest.stats?.textBytes === 'number' ? inputManifest.stats.textBytes : undefined;
-  const progress: TokenizeProgress = { docs: 0, bytes: 0, tokens: 0, ...(totalBytes !== undefined ? { totalBytes } : {}) };
+  const progress: TokenizeProgress = { docs: 0, bytes: 0, tokens: 0, skipped: 0, ...(totalBytes !== undefined ? { totalBytes } : {}) };
 
-  const pool = workers > 1 ? new Pool(workers, tokenizer.toJSON()) : null;
+  // what a resumed writer keeps; set before the first document is read
+  let kept = { documents: 0, tokens: 0 };
+  const pool = workers > 0 ? new Pool(workers, compileTokenizer(tokenizer)) : null;
   const run = (texts: string[]): Promise<TokenizedBatch> => (pool ? pool.run(texts) : Promise.resolve(tokenizeBatch(tokenizer, texts)));
 
   async function* tokenized(): AsyncIterable<TokenizedDocument> {
@@ -59,6 +74,7 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
     const drainOne = async function* () {
       const head = inFlight.shift()!;
       const r = await head.result;
+      signal?.throwIfAborted();
       let p = 0;
       let q = 0;
       for (let i = 0; i < head.docs.length; i++) {
@@ -82,6 +98,7 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
     let batch: Document[] = [];
     let chars = 0;
     const submit = () => {
+      signal?.throwIfAborted();
       const docs = batch;
       inFlight.push({ docs, result: run(docs.map((d) => d.text)) });
       // a rejected batch is awaited (and rethrown) when its turn comes; keep Node from flagging it earlier
@@ -89,7 +106,20 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
       batch = [];
       chars = 0;
     };
+    const none = new Int32Array(0);
     for await (const doc of readDocuments(options.input)) {
+      if (progress.skipped < kept.documents) {
+        // written by the interrupted run: the writer checks the id and keeps the shard's tokens
+        progress.skipped++;
+        progress.docs++;
+        progress.bytes += Buffer.byteLength(doc.text);
+        if (progress.skipped === kept.documents) {
+          progress.tokens = kept.tokens;
+          options.onProgress?.({ ...progress });
+        }
+        yield { id: doc.id, ids: none };
+        continue;
+      }
       batch.push(doc);
       chars += doc.text.length;
       if (chars >= batchChars) {
@@ -106,6 +136,7 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
       outDir: options.outDir,
       vocabSize: tokenizer.vocabSize,
       ...(options.resume !== undefined ? { resume: options.resume } : {}),
+      onResume: (k) => (kept = k),
       ...(options.maxShardTokens !== undefined ? { maxShardTokens: options.maxShardTokens } : {}),
       // no worker count or paths of this machine: the manifest, like the shards, must not depend on them
       settings: {
@@ -119,6 +150,23 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
   }
 }
 
+/** The default worker count (a placeholder until measured in bench/tokenize-shards.ts). */
+export function defaultWorkers(cores = availableParallelism()): number {
+  return Math.min(8, cores);
+}
+
+/**
+ * The encoding tables of a tokenizer, built once and handed to every worker thread (typed arrays in
+ * SharedArrayBuffers, not a tokenizer.json each worker would parse again). A tokenizer of another class is
+ * compiled through its Hugging Face form.
+ */
+export function compileTokenizer(tokenizer: Tokenizer): CompiledTokenizer {
+  if (tokenizer instanceof BpeTokenizer || tokenizer instanceof WordPieceTokenizer) return tokenizer.compile();
+  const again = tokenizerFromJSON(tokenizer.toJSON());
+  if (again instanceof BpeTokenizer || again instanceof WordPieceTokenizer) return again.compile();
+  throw new ConfigError('tokenizer', tokenizer.kind, 'a BPE or WordPiece tokenizer');
+}
+
 /** The worker failed while tokenizing. */
 export class TokenizeWorkerError extends PretextError {
   readonly code = 'TokenizeWorker';
@@ -127,20 +175,21 @@ export class TokenizeWorkerError extends PretextError {
   }
 }
 
-/** Worker threads that each hold the tokenizer; tasks go to whichever is free, results come back by promise. */
+/** Worker threads that each hold an encoder; tasks go to whichever is free, results come back by promise. */
 class Pool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly queue: { texts: string[]; resolve: (r: TokenizedBatch) => void; reject: (e: unknown) => void }[] = [];
   private readonly busy = new Map<Worker, { resolve: (r: TokenizedBatch) => void; reject: (e: unknown) => void }>();
   private failed: Error | null = null;
+  private closing = false;
 
-  constructor(n: number, json: unknown) {
+  constructor(n: number, tables: CompiledTokenizer) {
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     for (let i = 0; i < n; i++) {
-      const w = startWorker(new URL(`./tokenize-worker${ext}`, import.meta.url));
-      w.postMessage({ type: 'init', json });
-      w.on('message', (msg: { type: 'result'; batch: TokenizedBatch } | { type: 'error'; message: string }) => {
+      // workerData is cloned per worker, but the tables' typed arrays share one SharedArrayBuffer
+      const w = startWorker(new URL(`./tokenize-worker${ext}`, import.meta.url), { workerData: { tables } });
+      w.on('message', (msg: WorkerReply) => {
         const task = this.busy.get(w);
         this.busy.delete(w);
         if (msg.type === 'result') task?.resolve(msg.batch);
@@ -156,8 +205,6 @@ class Pool {
       this.idle.push(w);
     }
   }
-
-  private closing = false;
 
   private fail(error: Error): void {
     this.failed ??= error instanceof PretextError ? error : new TokenizeWorkerError(error.message);
@@ -179,7 +226,7 @@ class Pool {
       const w = this.idle.pop()!;
       const task = this.queue.shift()!;
       this.busy.set(w, task);
-      w.postMessage({ type: 'batch', texts: task.texts });
+      w.postMessage(task.texts);
     }
   }
 
