@@ -88,8 +88,10 @@ describe('globalDedup', () => {
 
   it('finds a near duplicate across ranks in the books (the Sherlock Holmes EPUB and .txt)', async () => {
     const root = await tempDir();
-    const base = { kind: 'books' as const, inputs: [corpus('books')], workers: 1 };
-    const { one, ranks } = await oneAndRanks(root, base, 3);
+    // The EPUB is work unit 0 (rank 0), the .txt unit 1 (rank 1). No language scores: they play no part here.
+    const inputs = [corpus('books/epub/mu-epub/pg1661-sherlock-holmes.epub'), corpus('books/gutenberg/markovify/sherlock.txt')];
+    const base = { kind: 'books' as const, inputs, workers: 1, filters: { language: false as const } };
+    const { one, ranks } = await oneAndRanks(root, base, 2);
     const g = await globalDedup({ inputs: ranks, outDir: path.join(root, 'global') });
     expect(one.stats.duplicates.near).toBe(1);
     expect(g.stats.crossRank.near).toBe(1);
@@ -112,7 +114,7 @@ describe('globalDedup', () => {
     await writeFile(path.join(input, '3-x.txt'), X);
     await writeFile(path.join(input, '4-c.txt'), R);
     // 40 bands of 2 rows: pairs at Jaccard 0.5 collide with probability 1 - 0.75^40 (1 - 1e-5), pairs at 0.01 with ~0.004.
-    const base = { kind: 'books' as const, inputs: [input], workers: 1, dedup: { bands: 40, rows: 2 } };
+    const base = { kind: 'books' as const, inputs: [input], workers: 1, dedup: { bands: 40, rows: 2 }, filters: { language: false as const } };
     const { one, ranks } = await oneAndRanks(root, base, 2);
     const files = async (dir: string) => {
       const out: string[] = [];
@@ -134,10 +136,9 @@ describe('globalDedup', () => {
     const root = await tempDir();
     const input = path.join(root, 'in');
     await mkdir(input);
-    for (const f of ['gutenberg/ebookmaker/69030-0.txt', 'gutenberg/sentencepiece/botchan.txt', 'aozora/sentencepiece/wagahaiwa_nekodearu.txt']) {
-      await copyFile(corpus(`books/${f}`), path.join(input, path.basename(f)));
-    }
-    const base = { kind: 'books' as const, inputs: [input], workers: 1 };
+    const words = parseTextBook(await readFile(corpus('books/gutenberg/sentencepiece/botchan.txt')), 'botchan.txt', 'botchan.txt').text.split(/\s+/);
+    for (let k = 0; k < 3; k++) await writeFile(path.join(input, `${k}.txt`), words.slice(1000 * k, 1000 * k + 300).join(' '));
+    const base = { kind: 'books' as const, inputs: [input], workers: 1, filters: { language: false as const } };
     const r = (k: number) => path.join(root, `rank-${k}`);
     for (let rank = 0; rank < 3; rank++) await ingest({ ...base, outDir: r(rank), rank, worldSize: 3 });
     const out = path.join(root, 'out');
