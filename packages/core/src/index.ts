@@ -17,6 +17,7 @@ export {
   isPretextError,
 } from './errors.js';
 export { Rng, seedFromString } from './rng.js';
+export { firstInvalidUtf8 } from './utf8.js';
 export type { RngState } from './rng.js';
 export { OBJECTIVE_CONTRACT_VERSION, composeObjectives, collate } from './objective.js';
 export type {

@@ -1,29 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { InvalidTextError } from '@pretext/core';
-
-/** Byte offset of the first invalid UTF-8 sequence (only called once a file failed the fast check). */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i]!;
-    let n: number;
-    let min: number;
-    if (b < 0x80) { i++; continue; }
-    else if (b >= 0xc2 && b <= 0xdf) { n = 1; min = 0x80; }
-    else if (b >= 0xe0 && b <= 0xef) { n = 2; min = 0x800; }
-    else if (b >= 0xf0 && b <= 0xf4) { n = 3; min = 0x10000; }
-    else return i;
-    let cp = b & (0x3f >> n);
-    for (let k = 1; k <= n; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += n + 1;
-  }
-  return -1;
-}
+import { InvalidTextError, firstInvalidUtf8 } from '@pretext/core';
 
 /** Legacy encodings a Project Gutenberg header may declare, mapped to WHATWG decoder labels. */
 const DECLARED = /^Character set encoding:\s*(ISO[- ]?8859-1|ISO[- ]?Latin-1|Latin-1|Windows-1252|CP-?1252)\s*$/im;

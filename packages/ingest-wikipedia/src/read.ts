@@ -8,6 +8,7 @@ import {
   InvalidTextError,
   MalformedInputError,
   documentId,
+  firstInvalidUtf8,
   type Document,
   type PretextError,
 } from '@pretext/core';
@@ -391,23 +392,4 @@ export async function* readWikipedia(unitOrFile: WorkUnit | string, options: Rea
     return;
   }
   if (!sawRootClose) report(new MalformedInputError(file, size, 'missing </mediawiki>: the dump is truncated after its last complete page'));
-}
-
-/** Offset of the first byte that breaks UTF-8; `b.length` if none does. */
-export function firstInvalidUtf8(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
-    if (n === 0 || i + n >= b.length) return i;
-    const c1 = b[i + 1]!;
-    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f)) return i;
-    for (let k = 1; k <= n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
-    i += n + 1;
-  }
-  return b.length;
 }
