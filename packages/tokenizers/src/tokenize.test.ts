@@ -1,11 +1,13 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeDocuments, readDocuments, readTokenizedDocuments, readManifest } from '@pretext/shards';
 import type { Document } from '@pretext/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BERT_JSON, books, englishTexts, GPT2_JSON } from '../test/corpora.js';
-import { loadTokenizer, tokenizeShards, sentenceOffsets, sentenceTokenStarts, type Tokenizer } from './index.js';
+import { loadTokenizer, tokenizeShards, sentenceOffsets, sentenceTokenStarts, type TokenizeProgress, type Tokenizer } from './index.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'pretext-tokenize-'));
 
@@ -73,16 +75,17 @@ describe('tokenizeShards', () => {
     expect(manifest.schema.find((f) => f.name === 'input_ids')?.type).toBe('List<Uint16>');
   });
 
-  it('gives byte-identical shards and manifest in-thread and with 3 workers', async () => {
-    const run = async (workers: number) => {
+  it('gives byte-identical shards and manifest in-thread and with 1, 2 and 3 worker threads', async () => {
+    const ref = await reference();
+    expect(ref.files.length).toBeGreaterThan(3);
+    for (const workers of [1, 2, 3]) {
+      // small units, so every worker gets several and they finish out of order
       const out = tmp();
-      const m = await tokenizeShards({ input: docsDir, tokenizer: GPT2_JSON(), outDir: out, workers, batchChars: 200_000, maxShardTokens: 150_000 });
-      return { m, files: m.shards.map((s) => readFileSync(path.join(out, s.file))), manifest: readFileSync(path.join(out, 'manifest.json'), 'utf8') };
-    };
-    const [a, c] = [await run(0), await run(3)];
-    expect(a.m.shards.length).toBeGreaterThan(2);
-    expect(c.manifest).toBe(a.manifest);
-    c.files.forEach((f, i) => expect(f.equals(a.files[i]!)).toBe(true));
+      await tokenizeShards({ ...SHARDED, input: docsDir, tokenizer: workers === 2 ? GPT2_JSON() : gpt2, outDir: out, workers, batchChars: 30_000 });
+      expect(files(out)).toEqual(ref.files);
+      expect(readFileSync(path.join(out, 'manifest.json'), 'utf8')).toBe(ref.manifest);
+      for (const f of ref.files) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(ref.dir, f))), `${workers} workers: ${f}`).toBe(true);
+    }
   });
 
   it('tokenizes with WordPiece too, and resumes an interrupted output folder to the same result', async () => {
@@ -97,26 +100,103 @@ describe('tokenizeShards', () => {
     expect(first!.ids[0]).not.toBe(101); // no [CLS]: objectives add their own special tokens
   });
 
-  it('resumes a run interrupted after some shards to the bytes of an uninterrupted run', async () => {
-    const opts = { input: docsDir, tokenizer: gpt2, workers: 0, batchChars: 50_000, maxShardTokens: 60_000 };
-    const whole = tmp();
-    const full = await tokenizeShards({ ...opts, outDir: whole });
-    expect(full.shards.length).toBeGreaterThan(3);
+  it('resumes a run aborted mid-way (2 workers) without tokenizing the kept documents again, to the bytes of an uninterrupted run', async () => {
+    const ref = await reference();
     const out = tmp();
-    let batches = 0;
+    const controller = new AbortController();
     await expect(
       tokenizeShards({
-        ...opts,
+        ...SHARDED,
+        input: docsDir,
+        tokenizer: gpt2,
         outDir: out,
-        onProgress: () => {
-          if (++batches === 4) throw new Error('interrupted');
+        workers: 2,
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.tokens > 200_000) controller.abort(new Error('stopped by the test'));
         },
       }),
-    ).rejects.toThrow('interrupted');
-    // finished shards stay on disk for the resumed run to keep
-    expect(readdirSync(out).filter((f) => f.endsWith('.arrow')).length).toBeGreaterThan(0);
-    const resumed = await tokenizeShards({ ...opts, outDir: out, resume: true });
-    expect(readFileSync(path.join(out, 'manifest.json'), 'utf8')).toBe(readFileSync(path.join(whole, 'manifest.json'), 'utf8'));
-    expect(resumed.shards).toEqual(full.shards);
+    ).rejects.toThrow('stopped by the test');
+    await expectResumedEqual(out, ref);
+  });
+
+  it('resumes a run whose process was killed (SIGKILL) mid-way to the bytes of an uninterrupted run', async () => {
+    const ref = await reference();
+    const out = tmp();
+    const index = fileURLToPath(new URL('./index.ts', import.meta.url));
+    const script = path.join(tmp(), 'killed.mts');
+    // the child sleeps 40 ms after each unit of work so the kill lands mid-run on any machine
+    writeFileSync(
+      script,
+      `import { tokenizeShards } from ${JSON.stringify(index)};
+       await tokenizeShards({ ...${JSON.stringify(SHARDED)}, input: ${JSON.stringify(docsDir)}, tokenizer: ${JSON.stringify(GPT2_JSON())},
+         outDir: ${JSON.stringify(out)}, workers: 2,
+         onProgress: (p) => { process.stdout.write('tokens ' + p.tokens + '\\n'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 40); } });
+       process.stdout.write('finished\\n');`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@pretext/source', script], { cwd: path.dirname(index), stdio: ['ignore', 'pipe', 'inherit'] });
+    let log = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        const tokens = Math.max(0, ...[...log.matchAll(/tokens (\d+)/g)].map((m) => Number(m[1])));
+        if (tokens > 200_000 && child.exitCode === null) child.kill('SIGKILL');
+      });
+      child.on('close', () => resolve());
+    });
+    expect(log).not.toContain('finished');
+    expect(child.signalCode).toBe('SIGKILL');
+    await expectResumedEqual(out, ref);
   });
 });
+
+/** Options that give several token shards of the test documents. */
+const SHARDED = { batchChars: 50_000, maxShardTokens: 60_000 };
+
+const files = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.arrow')).sort();
+
+let ref: Promise<{ dir: string; files: string[]; manifest: string }> | undefined;
+/** The uninterrupted in-thread run with SHARDED options (made once). */
+function reference() {
+  ref ??= (async () => {
+    const dir = tmp();
+    await tokenizeShards({ ...SHARDED, input: docsDir, tokenizer: gpt2, outDir: dir, workers: 0 });
+    return { dir, files: files(dir), manifest: readFileSync(path.join(dir, 'manifest.json'), 'utf8') };
+  })();
+  return ref;
+}
+
+/**
+ * Resumes an interrupted output folder in this thread with a tokenizer that counts the documents it encodes:
+ * only those after the kept shards are encoded, and the folder ends up byte-identical to the reference.
+ */
+async function expectResumedEqual(out: string, ref: { dir: string; files: string[]; manifest: string }) {
+  expect(readdirSync(out)).not.toContain('manifest.json');
+  const kept = files(out);
+  expect(kept.length).toBeGreaterThan(1);
+  expect(kept.length).toBeLessThan(ref.files.length);
+  // the finished shards of the interrupted run are those of the uninterrupted one; count their documents
+  const refShards = (JSON.parse(ref.manifest) as { shards: { file: string; rows: number }[] }).shards;
+  let keptRows = 0;
+  for (const f of kept) {
+    expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(ref.dir, f))), f).toBe(true);
+    keptRows += refShards.find((s) => s.file === f)!.rows;
+  }
+  expect(keptRows).toBeGreaterThan(0);
+  let encoded = 0;
+  const counting: Tokenizer = Object.assign(Object.create(gpt2) as Tokenizer, {
+    encodeWithOffsets(text: string) {
+      encoded++;
+      return gpt2.encodeWithOffsets(text);
+    },
+  });
+  let last: TokenizeProgress | undefined;
+  const m = await tokenizeShards({ ...SHARDED, input: docsDir, tokenizer: counting, outDir: out, workers: 0, resume: true, onProgress: (p) => (last = p) });
+  expect(last!.skipped).toBe(keptRows);
+  expect(encoded).toBe(docs.length - keptRows);
+  expect(last!.docs).toBe(docs.length);
+  expect(last!.tokens).toBe(m.stats?.tokens);
+  expect(files(out)).toEqual(ref.files);
+  expect(readFileSync(path.join(out, 'manifest.json'), 'utf8')).toBe(ref.manifest);
+  for (const f of ref.files) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(ref.dir, f))), f).toBe(true);
+}
