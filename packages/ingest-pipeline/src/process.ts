@@ -12,11 +12,12 @@ import {
   gopherRepetitionVerdict,
   lengthScores,
   lengthVerdict,
-  words,
 } from './filters.js';
 import { identifyLanguage } from './lid.js';
-import { exactKey, MinHasher, normalizeForDedup, type DedupOptions } from './minhash.js';
+import { DedupKeyer } from './keys.js';
+import { MinHasher, type DedupOptions } from './minhash.js';
 import { rankOf, REJECT_TEXT_CHARS, RejectSample, type Reject } from './rejects.js';
+import { WordSpans } from './scan.js';
 
 /** A piece of input one worker reads: a byte range of a file (a gzip member run, bz2 blocks, a book). */
 export interface Unit {
@@ -111,6 +112,8 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
     textBytes: 0,
   };
   const hasher = task.dedup.near ? new MinHasher(task.dedup) : null;
+  const keyer = new DedupKeyer(hasher);
+  const spans = new WordSpans();
   const exact: number[] = [];
   const bandParts: Uint32Array[] = [];
   const sample = new RejectSample(task.rejectsSample);
@@ -140,9 +143,10 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
       const text = raw.text;
       let reason: string | null = null;
       let detail = '';
-      const ws = filters.length || filters.gopherQuality || filters.gopherRepetition ? words(text) : [];
+      // The words, found once (as spans) for the length and both Gopher filters.
+      if (filters.length || filters.gopherQuality || filters.gopherRepetition) spans.scan(text);
       if (filters.length) {
-        const s = lengthScores(text, ws);
+        const s = lengthScores(text, spans);
         Object.assign(meta, s);
         const v = filters.length.drop ? lengthVerdict(s, filters.length) : null;
         if (v) [reason, detail] = [v, `n_words=${s.n_words} n_chars=${s.n_chars}`];
@@ -160,14 +164,14 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
       }
       if (!reason && filters.gopherQuality) {
         const q = filters.gopherQuality;
-        const s = gopherQualityScores(text, ws);
+        const s = gopherQualityScores(text, undefined, spans);
         Object.assign(meta, s);
         const applies = q.languages === null || language === null || q.languages.includes(language);
         const v = q.drop && applies ? gopherQualityVerdict(s, q) : null;
         if (v) [reason, detail] = [v, Object.entries(s).map(([k, x]) => `${k.replace('gopher_', '')}=${fmt(x)}`).join(' ')];
       }
       if (!reason && filters.gopherRepetition) {
-        const s = gopherRepetitionScores(text, ws);
+        const s = gopherRepetitionScores(text, undefined, spans);
         Object.assign(meta, s);
         const v = filters.gopherRepetition.drop ? gopherRepetitionVerdict(s, filters.gopherRepetition) : null;
         if (v) {
@@ -196,10 +200,9 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
         }
         continue;
       }
-      const normalized = normalizeForDedup(text);
-      const [hi, lo] = exactKey(normalized);
-      exact.push(hi, lo);
-      if (hasher) bandParts.push(hasher.bandKeys(normalized));
+      const keys = keyer.keys(text);
+      exact.push(keys.hi, keys.lo);
+      if (hasher) bandParts.push(keys.bands);
       result.docs.push({ id: raw.id, text, source: raw.source, meta });
     }
   } catch (error) {
