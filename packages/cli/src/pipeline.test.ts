@@ -37,6 +37,9 @@ describe('the whole chain through the CLI on a real book', () => {
     expect(await run('tokenize', docs, '--tokenizer', tok, '--out', tokens), stderr).toBe(0);
     const tokManifest = JSON.parse(await readFile(join(tokens, 'manifest.json'), 'utf8'));
     expect(tokManifest.stats.tokens).toBeGreaterThan(50_000);
+    // --resume over a finished folder keeps every shard and writes the same manifest
+    expect(await run('tokenize', docs, '--tokenizer', tok, '--out', tokens, '--resume', '--workers', '0'), stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(tokens, 'manifest.json'), 'utf8'))).toEqual(tokManifest);
 
     // preview: JSON lines with Hugging Face field names; clm labels are the next tokens.
     expect(await run('preview', '--objective', 'clm', '--data', tokens, '--tokenizer', tok, '--n', '2', '--seq-len', '32', '--json'), stderr).toBe(0);

@@ -53,7 +53,7 @@ export async function encodeLines(tokenizerFile: string, options: { offsets?: bo
 }
 
 /** `pretext tokenize`: document shards into token shards. */
-export async function tokenize(input: string, options: { tokenizer: string; out: string; workers?: number; quiet?: boolean }) {
+export async function tokenize(input: string, options: { tokenizer: string; out: string; workers?: number; resume?: boolean; quiet?: boolean }) {
   const bar = createBar('tokenize', 1, '{docs} docs | {mb} | {tokens} tokens', options);
   try {
     return await tokenizeShards({
@@ -61,6 +61,7 @@ export async function tokenize(input: string, options: { tokenizer: string; out:
       tokenizer: options.tokenizer,
       outDir: options.out,
       ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.resume ? { resume: true } : {}),
       onProgress: (p) => {
         if (p.totalBytes) bar.setTotal(p.totalBytes);
         bar.update(p.bytes, { docs: p.docs, mb: formatBytes(p.bytes), tokens: p.tokens });
