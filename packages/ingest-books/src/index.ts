@@ -9,5 +9,5 @@ export type { AozoraBook } from './aozora.js';
 export { readEpub } from './epub.js';
 export type { EpubBook } from './epub.js';
 export { normalizeText, naturalCompare } from './normalize.js';
-export { expandInputs } from './inputs.js';
-export type { InputFile } from './inputs.js';
+export { expandInputs, expandFiles } from './inputs.js';
+export type { InputFile, ExpandFilesOptions } from './inputs.js';

@@ -27,12 +27,24 @@ function globBase(pattern: string): string {
   return fixed.join('/') || '.';
 }
 
+export interface ExpandFilesOptions {
+  /** fast-glob patterns (case-insensitive) that find the input files in a folder. */
+  readonly folderPatterns: string | readonly string[];
+  /** The kind of file `folderPatterns` finds, for the message of a folder without any (e.g. `.txt or .epub`). */
+  readonly folderHolds: string;
+  /** Files found in a folder that are not inputs themselves (e.g. index files beside dumps). */
+  readonly skipInFolder?: RegExp;
+  /** What relative inputs are resolved against. Default `process.cwd()`. */
+  readonly cwd?: string;
+}
+
 /**
  * Expands files, folders and globs into a list of files: in input order, each folder or glob in natural order,
- * each file once. Missing path → InputNotFoundError; a folder without books or a glob matching nothing →
- * EmptyInputError.
+ * each file once. Files named directly are taken whatever their name. Missing path → InputNotFoundError; a
+ * folder without input files or a glob matching nothing → EmptyInputError.
  */
-export async function expandInputs(inputs: readonly string[], cwd = process.cwd()): Promise<InputFile[]> {
+export async function expandFiles(inputs: readonly string[], options: ExpandFilesOptions): Promise<InputFile[]> {
+  const cwd = options.cwd ?? process.cwd();
   if (inputs.length === 0) throw new EmptyInputError('(no inputs)', 'no input given');
   const out: InputFile[] = [];
   const seen = new Set<string>();
@@ -58,12 +70,22 @@ export async function expandInputs(inputs: readonly string[], cwd = process.cwd(
       throw new InputNotFoundError(input);
     }
     if (info.isDirectory()) {
-      const found = await fg(`**/*.{${BOOK_EXTENSIONS.join(',')}}`, { cwd: abs, onlyFiles: true, caseSensitiveMatch: false, followSymbolicLinks: true });
-      if (found.length === 0) throw new EmptyInputError(input, `the folder holds no ${BOOK_EXTENSIONS.map((e) => '.' + e).join(' or ')} files`);
-      for (const rel of found.sort(naturalCompare)) add({ path: path.join(abs, rel), relative: rel, explicit: false });
+      const found = await fg(options.folderPatterns as string | string[], { cwd: abs, onlyFiles: true, caseSensitiveMatch: false, followSymbolicLinks: true });
+      const files = (options.skipInFolder ? found.filter((f) => !options.skipInFolder!.test(f)) : found).sort(naturalCompare);
+      if (files.length === 0) throw new EmptyInputError(input, `the folder holds no ${options.folderHolds} files`);
+      for (const rel of files) add({ path: path.join(abs, rel), relative: rel, explicit: false });
     } else {
       add({ path: abs, relative: path.basename(abs), explicit: true });
     }
   }
   return out;
+}
+
+/** `expandFiles` for books: folders are searched for `.txt` and `.epub` files. */
+export async function expandInputs(inputs: readonly string[], cwd = process.cwd()): Promise<InputFile[]> {
+  return expandFiles(inputs, {
+    folderPatterns: `**/*.{${BOOK_EXTENSIONS.join(',')}}`,
+    folderHolds: BOOK_EXTENSIONS.map((e) => '.' + e).join(' or '),
+    cwd,
+  });
 }

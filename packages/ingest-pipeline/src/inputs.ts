@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import fg from 'fast-glob';
-import { EmptyInputError, InputNotFoundError, PretextError } from '@pretext/core';
-import { expandInputs as expandBookInputs, naturalCompare } from '@pretext/ingest-books';
+import { EmptyInputError, PretextError } from '@pretext/core';
+import { expandFiles, expandInputs as expandBookInputs } from '@pretext/ingest-books';
 import { planCommonCrawl } from '@pretext/ingest-commoncrawl';
 import { planWikipedia } from '@pretext/ingest-wikipedia';
 import type { IngestKind } from './config.js';
@@ -29,15 +28,6 @@ const STDLIB: Record<string, 'moby-dick' | 'sotu'> = {
 };
 
 const INDEX_FILE = /-index\.txt(\.bz2)?$/;
-
-function globBase(pattern: string): string {
-  const fixed: string[] = [];
-  for (const part of pattern.split('/')) {
-    if (part !== '' && fg.isDynamicPattern(part)) break;
-    fixed.push(part);
-  }
-  return fixed.join('/') || '.';
-}
 
 /** The multistream index of a dump: `X-multistream.xml.bz2` → `X-multistream-index.txt.bz2` (or `.txt`). */
 export function siblingIndex(dump: string): string | undefined {
@@ -72,38 +62,13 @@ export async function expandInputs(kind: IngestKind, inputs: readonly string[], 
     }
     return out;
   }
-  const out: InputFile[] = [];
-  const seen = new Set<string>();
-  const add = (file: string, relative: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    out.push({ path: file, relative });
-  };
-  for (const input of inputs) {
-    const pattern = input.split(path.sep).join('/');
-    if (fg.isDynamicPattern(pattern)) {
-      const base = path.resolve(cwd, globBase(pattern));
-      const found = await fg(pattern, { cwd, absolute: true, onlyFiles: true, followSymbolicLinks: true });
-      if (found.length === 0) throw new EmptyInputError(input, 'the glob matches no files');
-      for (const f of found.map((f) => path.normalize(f)).sort(naturalCompare)) add(f, path.relative(base, f));
-      continue;
-    }
-    const abs = path.resolve(cwd, input);
-    let info;
-    try {
-      info = await stat(abs);
-    } catch {
-      throw new InputNotFoundError(input);
-    }
-    if (info.isDirectory()) {
-      const found = await fg(FOLDER_PATTERNS[kind], { cwd: abs, onlyFiles: true, caseSensitiveMatch: false, followSymbolicLinks: true });
-      const files = found.filter((f) => !INDEX_FILE.test(f)).sort(naturalCompare);
-      if (files.length === 0) throw new EmptyInputError(input, `the folder holds no ${kind === 'commoncrawl' ? '.warc, .wet or .arc (.gz)' : '.xml or .xml.bz2'} files`);
-      for (const rel of files) add(path.join(abs, rel), rel);
-    } else {
-      add(abs, path.basename(abs));
-    }
-  }
+  const found = await expandFiles(inputs, {
+    folderPatterns: FOLDER_PATTERNS[kind],
+    folderHolds: kind === 'commoncrawl' ? '.warc, .wet or .arc (.gz)' : '.xml or .xml.bz2',
+    skipInFolder: INDEX_FILE,
+    cwd,
+  });
+  const out: InputFile[] = found.map((f) => ({ path: f.path, relative: f.relative }));
   if (kind === 'wikipedia') {
     // Index files named as inputs pair with their dumps rather than being read as dumps.
     const indexes = out.filter((f) => INDEX_FILE.test(f.path));
