@@ -115,22 +115,28 @@ export class Utf8Builder {
   }
 }
 
-export class Int64Builder {
-  private values = new Growable(BigInt64Array, 1024);
+/** Nullable 64-bit numbers (int64 or float64 columns); a null is stored as 0 with its validity bit cleared. */
+abstract class Number64Builder<T extends Int64 | Float64, A extends BigInt64Array | Float64Array> {
   private validity = new Validity();
+  constructor(
+    private readonly values: Growable<A>,
+    private readonly type: () => T,
+    private readonly store: (buf: A, at: number, value: number | null) => void,
+  ) {}
   push(value: number | null): void {
     this.values.reserve(1);
-    this.values.buf[this.values.length++] = value === null ? 0n : BigInt(value);
+    this.store(this.values.buf, this.values.length++, value);
     this.validity.push(value !== null);
   }
-  finish(): Data<Int64> {
+  finish(): Data<T> {
+    // One body for both types; makeData's overloads cannot be picked for a generic T.
     return makeData({
-      type: new Int64(),
+      type: this.type(),
       length: this.values.length,
       nullCount: this.validity.nullCount,
       nullBitmap: this.validity.bitmap(),
       data: this.values.view(),
-    });
+    } as never) as unknown as Data<T>;
   }
   reset(): void {
     this.values.length = 0;
@@ -138,26 +144,15 @@ export class Int64Builder {
   }
 }
 
-export class Float64Builder {
-  private values = new Growable(Float64Array, 1024);
-  private validity = new Validity();
-  push(value: number | null): void {
-    this.values.reserve(1);
-    this.values.buf[this.values.length++] = value === null ? 0 : value;
-    this.validity.push(value !== null);
+export class Int64Builder extends Number64Builder<Int64, BigInt64Array> {
+  constructor() {
+    super(new Growable(BigInt64Array, 1024), () => new Int64(), (buf, at, value) => (buf[at] = value === null ? 0n : BigInt(value)));
   }
-  finish(): Data<Float64> {
-    return makeData({
-      type: new Float64(),
-      length: this.values.length,
-      nullCount: this.validity.nullCount,
-      nullBitmap: this.validity.bitmap(),
-      data: this.values.view(),
-    });
-  }
-  reset(): void {
-    this.values.length = 0;
-    this.validity.reset();
+}
+
+export class Float64Builder extends Number64Builder<Float64, Float64Array> {
+  constructor() {
+    super(new Growable(Float64Array, 1024), () => new Float64(), (buf, at, value) => (buf[at] = value === null ? 0 : value));
   }
 }
 
