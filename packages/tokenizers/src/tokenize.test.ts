@@ -75,13 +75,13 @@ describe('tokenizeShards', () => {
     expect(manifest.schema.find((f) => f.name === 'input_ids')?.type).toBe('List<Uint16>');
   });
 
-  it('gives byte-identical shards and manifest in-thread and with 1, 2 and 3 worker threads', async () => {
+  it('gives byte-identical shards and manifest in-thread and with 1 and 3 worker threads (2: see the resume tests)', async () => {
     const ref = await reference();
     expect(ref.files.length).toBeGreaterThan(3);
-    for (const workers of [1, 2, 3]) {
+    for (const workers of [1, 3]) {
       // small units, so every worker gets several and they finish out of order
       const out = tmp();
-      await tokenizeShards({ ...SHARDED, input: docsDir, tokenizer: workers === 2 ? GPT2_JSON() : gpt2, outDir: out, workers, batchChars: 30_000 });
+      await tokenizeShards({ ...SHARDED, input: docsDir, tokenizer: workers === 3 ? GPT2_JSON() : gpt2, outDir: out, workers, batchChars: 30_000 });
       expect(files(out)).toEqual(ref.files);
       expect(readFileSync(path.join(out, 'manifest.json'), 'utf8')).toBe(ref.manifest);
       for (const f of ref.files) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(ref.dir, f))), `${workers} workers: ${f}`).toBe(true);
