@@ -20,6 +20,7 @@ describe('pretext ingest dedup', () => {
 
     expect(await ingest('one'), stderr).toBe(0);
     for (const rank of ['0', '1']) expect(await ingest(`rank-${rank}`, '--rank', rank, '--world-size', '2'), stderr).toBe(0);
+    expect(stdout).toMatch(/^dedup signatures\s+2 documents → .*rank-1\/dedup-signatures\.bin; after all ranks: pretext ingest dedup/m);
     clearOutput();
     expect(await run('ingest', 'dedup', join(dir, 'rank-0'), join(dir, 'rank-1'), '--out', join(dir, 'global')), stderr).toBe(0);
     expect(stdout).toMatch(/^ranks\s+2$/m);

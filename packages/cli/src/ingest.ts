@@ -88,6 +88,7 @@ export function ingestBooks(inputs: string[], options: IngestOptions): Promise<I
 export function ingestTable(r: IngestReport, outDir: string): string[] {
   const s = r.stats;
   const n = (x: number) => x.toLocaleString('en-US');
+  const signatures = r.manifest.stats?.dedupSignatures as { file: string; rows: number } | undefined;
   const rows: Array<[string, string]> = [
     ['documents read', n(s.read)],
     ['kept', `${n(s.kept)} (${s.read > 0 ? ((100 * s.kept) / s.read).toFixed(1) : '0.0'}%)`],
@@ -98,6 +99,9 @@ export function ingestTable(r: IngestReport, outDir: string): string[] {
     ['input', `${formatBytes(s.inputBytes)} in ${n(s.files)} file(s), ${n(s.unitsRead)} of ${n(s.units)} work unit(s)${s.worldSize > 1 ? ` (rank ${s.rank} of ${s.worldSize})` : ''}`],
     ['text kept', formatBytes(s.textBytesKept)],
     ['shards', `${r.manifest.shards.length} (${formatBytes(r.manifest.bytes)}) → ${outDir}/manifest.json`],
+    ...(signatures
+      ? [['dedup signatures', `${n(signatures.rows)} documents → ${outDir}/${signatures.file}; after all ranks: pretext ingest dedup <rank folders> --out DIR`] as [string, string]]
+      : []),
     ['time', `${formatSeconds(r.seconds)} on ${s.workers} worker(s): ${Math.round(s.docsPerSecond)} docs/s, ${s.mbPerSecond.toFixed(1)} MB/s`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
