@@ -1,5 +1,5 @@
 export type { Manifest, ShardInfo, SchemaField } from './manifest.js';
-export { readManifest, verifyShards, MANIFEST_FILE, CREATED_BY } from './manifest.js';
+export { readManifest, verifyShards, writeFileAtomic, MANIFEST_FILE, CREATED_BY } from './manifest.js';
 export type { MetaField, WriteDocumentsOptions } from './documents.js';
 export { writeDocuments, readDocuments, documentSchema, metaFieldsOf } from './documents.js';
 export type { WriteTokenizedDocumentsOptions } from './tokens.js';
