@@ -87,6 +87,8 @@ export interface ModelInfo {
   readonly dModel: number;
   readonly nLayers: number;
   readonly nHeads: number;
+  /** Standard deviation heads should use for normally initialised kernels; absent means 0.02 (BERT's). */
+  readonly initializerRange?: number;
 }
 
 /** What an objective may use to create its parameters. */

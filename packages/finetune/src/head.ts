@@ -67,9 +67,9 @@ export function classifier(input: ClassifierOptions): Classifier {
       names.push(name);
       return ctx.variable(name, shape, init);
     };
-    const poolerKernel = options.pooler ? v('pooler/kernel', [d, d], { kind: 'normal', std: 0.02 }) : null;
+    const poolerKernel = options.pooler ? v('pooler/kernel', [d, d], { kind: 'normal', std: ctx.model.initializerRange ?? 0.02 }) : null;
     const poolerBias = options.pooler ? v('pooler/bias', [d], { kind: 'zeros' }) : null;
-    const kernel = v('classifier/kernel', [d, k], { kind: 'normal', std: 0.02 });
+    const kernel = v('classifier/kernel', [d, k], { kind: 'normal', std: ctx.model.initializerRange ?? 0.02 });
     const bias = v('classifier/bias', [k], { kind: 'zeros' });
 
     built = (tf, hidden, mask, training, seed) => {

@@ -83,7 +83,7 @@ export function electraHead(ctx: HeadContext, config: ElectraHeadConfig): Electr
   const vocab = model.vocabSize;
   const generator = ctx.extraBackbone('generator', { widthFactor: config.generatorWidth });
   const dg = generator.dModel;
-  const normal = { kind: 'normal', std: 0.02 } as const;
+  const normal = { kind: 'normal', std: model.initializerRange ?? 0.02 } as const;
   // Names follow Hugging Face's ElectraForPreTraining / ElectraForMaskedLM modules.
   const gKernel = ctx.variable('generator_predictions/dense/kernel', [dg, d], normal);
   const gBias = ctx.variable('generator_predictions/dense/bias', [d], { kind: 'zeros' });

@@ -8,9 +8,10 @@ import { ConfigError, type ForwardContext, type HeadContext, type ObjectiveHead,
 export function pairHead(ctx: HeadContext, term: string, labelColumn: string): ObjectiveHead {
   const { tf, model } = ctx;
   const d = model.dModel;
-  const poolerKernel = ctx.variable('pooler/kernel', [d, d], { kind: 'normal', std: 0.02 });
+  const std = ctx.model.initializerRange ?? 0.02;
+  const poolerKernel = ctx.variable('pooler/kernel', [d, d], { kind: 'normal', std });
   const poolerBias = ctx.variable('pooler/bias', [d], { kind: 'zeros' });
-  const kernel = ctx.variable('classifier/kernel', [d, 2], { kind: 'normal', std: 0.02 });
+  const kernel = ctx.variable('classifier/kernel', [d, 2], { kind: 'normal', std });
   const bias = ctx.variable('classifier/bias', [2], { kind: 'zeros' });
 
   const classify = (hidden: Tensor): Tensor2D => {

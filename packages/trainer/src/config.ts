@@ -20,6 +20,7 @@ export const modelConfigSchema = z
     typeVocabSize: nonNegativeInt.optional(),
     preLayerNorm: z.boolean().optional(),
     tieEmbeddings: z.literal(true).optional(),
+    initializerRange: z.number().gt(0).lt(1).optional(),
   })
   .strict();
 

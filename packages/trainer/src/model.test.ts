@@ -99,6 +99,43 @@ describe('transformer backbones', () => {
     store.dispose();
   });
 
+  it('gradients of a whole encoder and decoder on wasm match central finite differences', () => {
+    // The fast ops (matMul without transposes, scatterND embedding gradient, hand-written LayerNorm and GELU)
+    // are checked one by one in ops.test.ts; this checks them composed, with masks and segments, end to end.
+    for (const architecture of ['encoder', 'decoder'] as const) {
+      const config: ModelConfig = { architecture, dModel: 16, nLayers: 2, nHeads: 2, dFF: 32, maxPositions: 8, dropout: 0, initializerRange: 0.3 };
+      const ops = createOps(tf, 'wasm');
+      const store = new ParameterStore(ops, 9);
+      const backbone = buildBackbone(ops, store, resolveModelConfig(config, architecture), 256, new DropoutSeeds());
+      const ids = tf.tensor2d([...rows[0]!.slice(0, 8), ...rows[1]!.slice(0, 8)], [2, 8], 'int32') as Tensor2D;
+      const attentionMask = tf.tensor2d([1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1], [2, 8], 'int32') as Tensor2D;
+      const tokenTypeIds = tf.tensor2d([0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1], [2, 8], 'int32') as Tensor2D;
+      const weights = tf.randomNormal([2, 8, 16], 0, 1, 'float32', 1);
+      const loss = () => tf.sum(tf.mul(backbone.apply({ inputIds: ids, attentionMask, ...(architecture === 'encoder' ? { tokenTypeIds } : {}) }, true), weights)) as never;
+      const checked = [...store.params.values()].filter((p) => /wte|wpe|wtt|h[01]\/(attn\/[qkv]|mlp\/fc)\/kernel|ln_1\/gamma/.test(p.name));
+      const { grads } = tf.variableGrads(loss, checked.map((p) => p.variable));
+      for (const p of checked) {
+        const g = grads[p.variable.name]!.dataSync();
+        const base = Float32Array.from(p.variable.dataSync());
+        // Entries that receive gradient: the rows of the ids used, for embedding tables.
+        const flatIds = [...ids.dataSync()];
+        const candidates = p.name.endsWith('wte') ? flatIds.map((id) => id * 16 + (id % 16)) : [3, 17, 40, base.length - 1].map((i) => i % base.length);
+        for (const i of candidates.slice(0, 4)) {
+          const at = (delta: number) => {
+            const v = Float32Array.from(base);
+            v[i] = v[i]! + delta;
+            p.variable.assign(tf.tensor(v, p.variable.shape));
+            return (loss() as unknown as { dataSync(): Float32Array }).dataSync()[0]!;
+          };
+          const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
+          p.variable.assign(tf.tensor(base, p.variable.shape));
+          expect(Math.abs(numeric - g[i]!), `${architecture} ${p.name}[${i}]: analytic ${g[i]} numeric ${numeric}`).toBeLessThan(5e-3 * Math.max(1, Math.abs(numeric)));
+        }
+      }
+      store.dispose();
+    }
+  });
+
   it('resolves presets and refuses inconsistent shapes', () => {
     for (const name of ['gpt-nano', 'gpt-small', 'gpt-demo', 'bert-tiny', 'bert-mini', 'bert-small', 'electra-small']) expect(MODEL_PRESETS[name]).toBeDefined();
     expect(resolveModelConfig('bert-tiny', 'encoder').preLayerNorm).toBe(false);
@@ -106,5 +143,7 @@ describe('transformer backbones', () => {
     expect(() => resolveModelConfig('gpt-huge', 'decoder')).toThrow(/gpt-demo/);
     expect(() => resolveModelConfig({ ...decoder, nHeads: 3 }, 'decoder')).toThrow(/divisor of dModel=32/);
     expect(() => resolveModelConfig('bert-tiny', 'decoder')).toThrow(ConfigError);
+    expect(resolveModelConfig('bert-tiny', 'encoder').initializerRange).toBe(0.02);
+    expect(() => resolveModelConfig({ ...encoder, initializerRange: 0 }, 'encoder')).toThrow(/initializerRange/);
   });
 });

@@ -27,6 +27,12 @@ export interface ModelConfig {
   preLayerNorm?: boolean;
   /** Output layers tied to the word embeddings. Always true for now (every objective's head ties). */
   tieEmbeddings?: boolean;
+  /**
+   * Standard deviation of the normal initialisation of every kernel and embedding table (Hugging Face's
+   * `initializer_range`). Default 0.02, BERT's and GPT-2's value, chosen for d 768; models a few dozen wide
+   * learn pair tasks sooner with about 1/√dModel (see docs/fine-tuning.md, "the [CLS] plateau").
+   */
+  initializerRange?: number;
 }
 
 /**
@@ -70,6 +76,9 @@ export function resolveModelConfig(model: string | ModelConfig, architecture: 'e
   positiveInt('maxPositions', config.maxPositions);
   if (config.dModel % config.nHeads !== 0) throw new ConfigError('model.nHeads', config.nHeads, `a divisor of dModel=${config.dModel}`);
   if (!(config.dropout >= 0 && config.dropout < 1)) throw new ConfigError('model.dropout', config.dropout, 'a number in [0, 1)');
+  if (config.initializerRange !== undefined && !(typeof config.initializerRange === 'number' && config.initializerRange > 0 && config.initializerRange < 1)) {
+    throw new ConfigError('model.initializerRange', config.initializerRange, 'a number in (0, 1), e.g. 0.02');
+  }
   if (config.tieEmbeddings === false) throw new ConfigError('model.tieEmbeddings', false, 'true: untied output layers are not supported yet');
   return {
     architecture: config.architecture,
@@ -82,6 +91,7 @@ export function resolveModelConfig(model: string | ModelConfig, architecture: 'e
     typeVocabSize: config.typeVocabSize ?? (config.architecture === 'encoder' ? 2 : 0),
     preLayerNorm: config.preLayerNorm ?? config.architecture === 'decoder',
     tieEmbeddings: true,
+    initializerRange: config.initializerRange ?? 0.02,
   };
 }
 
@@ -156,6 +166,8 @@ export interface BackboneShape {
   readonly dropout: number;
   readonly preLayerNorm: boolean;
   readonly causal: boolean;
+  /** Normal initialisation's standard deviation for kernels. */
+  readonly initializerRange: number;
 }
 
 /** Seeds for dropout: one base per step, one increment per dropout call, so a run is reproducible. */
@@ -193,7 +205,7 @@ export class TransformerBackbone implements Backbone {
   ) {
     this.vocabSize = embeddings.word.shape[0]!;
     const { dModel, nLayers, dFF, preLayerNorm } = shape;
-    const std = 0.02;
+    const std = shape.initializerRange;
     // GPT-2 scales residual projections by 1/√(2·layers) so the residual stream's variance does not grow with depth.
     const residualStd = preLayerNorm ? std / Math.sqrt(2 * nLayers) : std;
     const p = (n: string) => `${prefix}/${n}`;
@@ -338,10 +350,10 @@ export function buildBackbone(
   vocabSize: number,
   seeds: DropoutSeeds,
 ): TransformerBackbone {
-  const std = 0.02;
+  const std = config.initializerRange;
   const word = store.create('backbone/wte', [vocabSize, config.dModel], { kind: 'normal', std });
-  // GPT-2 initialises positions with std 0.01; BERT uses 0.02 for every table.
-  const position = store.create('backbone/wpe', [config.maxPositions, config.dModel], { kind: 'normal', std: config.architecture === 'decoder' ? 0.01 : std });
+  // GPT-2 initialises positions with half the range (0.01); BERT uses the same range for every table.
+  const position = store.create('backbone/wpe', [config.maxPositions, config.dModel], { kind: 'normal', std: config.architecture === 'decoder' ? std / 2 : std });
   const type = config.typeVocabSize > 0 ? store.create('backbone/wtt', [config.typeVocabSize, config.dModel], { kind: 'normal', std }) : undefined;
   const embeddings: EmbeddingTables = type ? { word, position, type, width: config.dModel } : { word, position, width: config.dModel };
   return new TransformerBackbone(
@@ -356,6 +368,7 @@ export function buildBackbone(
       dropout: config.dropout,
       preLayerNorm: config.preLayerNorm,
       causal: config.architecture === 'decoder',
+      initializerRange: config.initializerRange,
     },
     embeddings,
     seeds,

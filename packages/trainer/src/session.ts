@@ -81,7 +81,7 @@ export class Session {
     this.ops = createOps(tf, backend);
     this.store = new ParameterStore(this.ops, seedFromString('init', seed));
     this.backbone = buildBackbone(this.ops, this.store, model, vocabSize, this.seeds);
-    this.modelInfo = { architecture: composition.architecture, vocabSize, seqLen, dModel: model.dModel, nLayers: model.nLayers, nHeads: model.nHeads };
+    this.modelInfo = { architecture: composition.architecture, vocabSize, seqLen, dModel: model.dModel, nLayers: model.nLayers, nHeads: model.nHeads, initializerRange: model.initializerRange };
     this.heads = composition.objectives.map(({ objective, weight }) => {
       const ctx: HeadContext = {
         tf: this.ops.objectiveTf,
