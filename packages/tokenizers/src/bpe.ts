@@ -106,10 +106,14 @@ export class BpeTokenizer implements Tokenizer {
    * `BpeEncoder` from them in milliseconds (no JSON parsing, no copies of the merge table per thread).
    */
   compile(): BpeTables {
-    const t = this.encoder.tables;
-    const { byteIds, tokenLengths } = shareInt32({ byteIds: t.byteIds, tokenLengths: t.tokenLengths });
-    return { ...t, merges: shareInt32({ ...t.merges }), byteIds, tokenLengths };
+    if (!this.compiled) {
+      const t = this.encoder.tables;
+      const { byteIds, tokenLengths } = shareInt32({ byteIds: t.byteIds, tokenLengths: t.tokenLengths });
+      this.compiled = { ...t, merges: shareInt32({ ...t.merges }), byteIds, tokenLengths };
+    }
+    return this.compiled;
   }
+  private compiled: BpeTables | undefined;
 
   tokenToId(token: string): number | undefined {
     return this.tokToId.get(token);

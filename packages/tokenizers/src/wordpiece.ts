@@ -189,8 +189,10 @@ export class WordPieceTokenizer implements Tokenizer {
    */
   compile(): WordPieceTables {
     const { vocab: _, ...t } = this.encoder.tables;
-    return { ...t, vocab: packStrings(this.vocab), tokenLengths: shareInt32({ l: t.tokenLengths }).l };
+    this.compiled ??= { ...t, vocab: packStrings(this.vocab), tokenLengths: shareInt32({ l: t.tokenLengths }).l };
+    return this.compiled;
   }
+  private compiled: WordPieceTables | undefined;
 
   encodePair(a: string, b?: string): PairEncoding {
     return applyTemplate(this.template, this.encode(a), b === undefined ? undefined : this.encode(b));
