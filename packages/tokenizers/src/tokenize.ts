@@ -184,26 +184,27 @@ class Pool {
   private failed: Error | null = null;
   private closing = false;
 
-  constructor(n: number, tables: CompiledTokenizer) {
+  /** Starts workers as work arrives, up to `n`: a small input does not pay for threads it cannot use. */
+  constructor(private readonly n: number, private readonly tables: CompiledTokenizer) {}
+
+  private spawn(): void {
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    for (let i = 0; i < n; i++) {
-      // workerData is cloned per worker, but the tables' typed arrays share one SharedArrayBuffer
-      const w = startWorker(new URL(`./tokenize-worker${ext}`, import.meta.url), { workerData: { tables } });
-      w.on('message', (msg: WorkerReply) => {
-        const task = this.busy.get(w);
-        this.busy.delete(w);
-        if (msg.type === 'result') task?.resolve(msg.batch);
-        else task?.reject(new TokenizeWorkerError(msg.message));
-        this.idle.push(w);
-        this.pump();
-      });
-      w.on('error', (error) => this.fail(error));
-      w.on('exit', (code) => {
-        if (code !== 0 && !this.closing) this.fail(new TokenizeWorkerError(`a worker exited with code ${code}`));
-      });
-      this.workers.push(w);
+    // workerData is cloned per worker, but the tables' typed arrays share one SharedArrayBuffer
+    const w = startWorker(new URL(`./tokenize-worker${ext}`, import.meta.url), { workerData: { tables: this.tables } });
+    w.on('message', (msg: WorkerReply) => {
+      const task = this.busy.get(w);
+      this.busy.delete(w);
+      if (msg.type === 'result') task?.resolve(msg.batch);
+      else task?.reject(new TokenizeWorkerError(msg.message));
       this.idle.push(w);
-    }
+      this.pump();
+    });
+    w.on('error', (error) => this.fail(error));
+    w.on('exit', (code) => {
+      if (code !== 0 && !this.closing) this.fail(new TokenizeWorkerError(`a worker exited with code ${code}`));
+    });
+    this.workers.push(w);
+    this.idle.push(w);
   }
 
   private fail(error: Error): void {
@@ -222,6 +223,7 @@ class Pool {
   }
 
   private pump(): void {
+    while (this.idle.length === 0 && this.queue.length > 0 && this.workers.length < this.n) this.spawn();
     while (this.idle.length > 0 && this.queue.length > 0) {
       const w = this.idle.pop()!;
       const task = this.queue.shift()!;
