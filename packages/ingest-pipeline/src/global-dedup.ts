@@ -188,6 +188,7 @@ interface Cursor {
   pos: number;
   docs: AsyncIterator<Document>;
   held: AsyncIterator<string>;
+  heldStream: ReturnType<typeof createReadStream>;
   heldRows: number;
 }
 
@@ -225,6 +226,7 @@ export async function globalDedup(options: GlobalDedupOptions): Promise<GlobalDe
       await c.reader.close();
       await c.docs.return?.();
       await c.held.return?.();
+      c.heldStream.destroy();
     }
   };
   const counters = emptyCounters();
@@ -255,8 +257,9 @@ export async function globalDedup(options: GlobalDedupOptions): Promise<GlobalDe
         throw new GlobalDedupError(heldFile, heldSize < 0 ? 'is missing; rerun that rank' : `has ${heldSize} bytes but the manifest records ${r.info.held.bytes}; rerun that rank`);
       }
       totalRows += h.rowCount;
-      const lines = createInterface({ input: createReadStream(heldFile), crlfDelay: Infinity });
-      cursors.push({ rank: r, reader, block: null, pos: 0, docs: readDocuments(r.dir)[Symbol.asyncIterator](), held: lines[Symbol.asyncIterator](), heldRows: 0 });
+      const heldStream = createReadStream(heldFile);
+      const lines = createInterface({ input: heldStream, crlfDelay: Infinity });
+      cursors.push({ rank: r, reader, block: null, pos: 0, docs: readDocuments(r.dir)[Symbol.asyncIterator](), held: lines[Symbol.asyncIterator](), heldStream, heldRows: 0 });
       sumCounters(counters, r.manifest.stats ?? {});
       const rejectsText = await readFile(path.join(r.dir, 'rejects.jsonl'), 'utf8').catch(() => '');
       for (const line of rejectsText.split('\n')) {
