@@ -41,7 +41,7 @@ describe('globalDedup', () => {
     await cp(corpus('commoncrawl'), path.join(input, 'cc'), { recursive: true });
     // A second copy of a real file: its pages are exact duplicates of pages on the other rank.
     await copyFile(corpus('commoncrawl/non-cc/dolma/sample-0000.warc.gz'), path.join(input, 'zz-copy.warc.gz'));
-    const base = { kind: 'commoncrawl' as const, inputs: [input], unitBytes: 16_000, maxShardBytes: 40_000, workers: 2 };
+    const base = { kind: 'commoncrawl' as const, inputs: [input], unitBytes: 16_000, maxShardBytes: 40_000, workers: 1 };
     const { one, ranks } = await oneAndRanks(root, base, 2);
 
     // Each rank lists its signature file in its manifest, with one row per document that passed the filters.
