@@ -2,7 +2,8 @@
  * tokenizeShards throughput by worker count on the same document shards (stdlib Moby-Dick + State of the Union,
  * repeated to `--mb`), GPT-2 tokenizer. Each repeat runs every worker count once (interleaved, so load changes
  * hit all alike); prints the median docs/s and MB/s, the ratio to in-thread and the 2-vs-1-worker scaling, the
- * CPU seconds the process used (all threads: what the parallel version costs beyond in-thread), and the load average (`uptime`) before and after, since the cores may be shared. Every run loads the tokenizer
+ * CPU seconds the process used (all threads: what the parallel version costs beyond in-thread), when the first unit
+ * of work came back (start-up: loading the tokenizer, starting workers, a cold cache), and the load average (`uptime`) before and after, since the cores may be shared. Every run loads the tokenizer
  * from its file, as a user's does; worker start-up is included. The outputs of all counts must be identical.
  *
  *   npx tsc -b && npx tsx bench/tokenize-shards.ts [--mb 26] [--repeats 5] [--workers 0,1,2] [--batch-chars N]
@@ -43,6 +44,7 @@ console.log(`load average (1, 5, 15 min) at start: ${load()}`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const seconds = new Map<number, number[]>();
 const cpu = new Map<number, number[]>();
+const first = new Map<number, number[]>();
 let reference: string | undefined;
 for (let r = 0; r < repeats; r++) {
   const line: string[] = [];
@@ -50,12 +52,21 @@ for (let r = 0; r < repeats; r++) {
     const out = path.join(dir, `tokens-${workers}`);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    await tokenizeShards({ input: path.join(dir, 'docs'), tokenizer: GPT2_JSON(), outDir: out, workers, ...(batchChars ? { batchChars } : {}) });
+    let firstAt = 0;
+    await tokenizeShards({
+      input: path.join(dir, 'docs'),
+      tokenizer: GPT2_JSON(),
+      outDir: out,
+      workers,
+      ...(batchChars ? { batchChars } : {}),
+      onProgress: () => (firstAt ||= performance.now()),
+    });
     const s = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
     const cs = (c.user + c.system) / 1e6; // all threads of this process
     seconds.set(workers, [...(seconds.get(workers) ?? []), s]);
     cpu.set(workers, [...(cpu.get(workers) ?? []), cs]);
+    first.set(workers, [...(first.get(workers) ?? []), (firstAt - t0) / 1000]);
     line.push(`${workers}w ${s.toFixed(2)} s (cpu ${cs.toFixed(2)} s)`);
     const manifest = readFileSync(path.join(out, 'manifest.json'), 'utf8');
     if (reference !== undefined && manifest !== reference) throw new Error(`workers=${workers} wrote different shards than workers=${counts[0]}`);
@@ -66,10 +77,10 @@ for (let r = 0; r < repeats; r++) {
 }
 const name = (w: number) => (w === 0 ? 'in-thread' : `${w} worker${w > 1 ? 's' : ''}`);
 const rate = new Map(counts.map((w) => [w, 1 / median(seconds.get(w)!)]));
-console.log(`\n| workers | docs/s | MB/s | × in-thread | CPU s (all threads) |\n| --- | ---: | ---: | ---: | ---: |`);
+console.log(`\n| workers | docs/s | MB/s | × in-thread | CPU s (all threads) | first unit done after s |\n| --- | ---: | ---: | ---: | ---: | ---: |`);
 for (const w of counts) {
   const x = rate.get(w)!;
-  console.log(`| ${name(w)} | ${(docs.length * x).toFixed(0)} | ${((bytes / 1e6) * x).toFixed(2)} | ${rate.has(0) ? (x / rate.get(0)!).toFixed(2) : '–'} | ${median(cpu.get(w)!).toFixed(2)} |`);
+  console.log(`| ${name(w)} | ${(docs.length * x).toFixed(0)} | ${((bytes / 1e6) * x).toFixed(2)} | ${rate.has(0) ? (x / rate.get(0)!).toFixed(2) : '–'} | ${median(cpu.get(w)!).toFixed(2)} | ${median(first.get(w)!).toFixed(2)} |`);
 }
 if (rate.has(1) && rate.has(2)) console.log(`\nscaling 2 workers / 1 worker: ${(rate.get(2)! / rate.get(1)!).toFixed(2)}×`);
 console.log(`load average at end: ${load()}; outputs identical for all counts`);

@@ -39,8 +39,9 @@ export function unpackStrings(p: PackedStrings): Map<string, number> {
 }
 
 /**
- * Everything byte-level BPE encoding needs, compiled from a tokenizer: typed arrays (which can live in a
- * SharedArrayBuffer, so worker threads get them without parsing or copying) and a few settings.
+ * Everything byte-level BPE encoding needs, compiled from a tokenizer: typed arrays and a few settings, posted
+ * to worker threads as they are (a copy of a few MB; no JSON to parse). Not in a SharedArrayBuffer: encoding over
+ * shared arrays was no faster in a whole run and slower in a micro-benchmark of workers (Node 20).
  */
 export interface BpeTables {
   readonly kind: 'bpe';

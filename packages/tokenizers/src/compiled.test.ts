@@ -28,22 +28,10 @@ function expectSameEncoding(tok: Tokenizer, texts: string[]) {
 const texts = () => [...books().map((b) => b.text.slice(0, 100_000)), ...wikipedia().map((w) => w.text.slice(0, 100_000)), '<|endoftext|>[CLS] a [MASK]'];
 
 describe('compiled tables (what worker threads get)', () => {
-  it('GPT-2: an encoder from the posted tables gives the tokenizer’s ids, offsets and word starts; the merge table is shared, not copied', async () => {
+  it('GPT-2: an encoder from the posted tables gives the tokenizer’s ids, offsets and word starts', async () => {
     const gpt2 = await loadTokenizer(GPT2_JSON());
     const tables = compileTokenizer(gpt2);
-    expect(tables.kind).toBe('bpe');
-    if (tables.kind !== 'bpe') return;
-    expect(tables.merges.left.buffer).toBeInstanceOf(SharedArrayBuffer);
-    const got = posted(tables);
-    expect(got.kind === 'bpe' && got.merges.left.buffer).toBeInstanceOf(SharedArrayBuffer);
-    // a shared buffer: a write through one view is seen through the other
-    if (got.kind === 'bpe') {
-      const i = tables.merges.right.length - 1;
-      const before = tables.merges.right[i]!;
-      got.merges.right[i] = before + 1;
-      expect(tables.merges.right[i]).toBe(before + 1);
-      got.merges.right[i] = before;
-    }
+    expect(tables.kind === 'bpe' && tables.merges.left).toBeInstanceOf(Int32Array);
     expectSameEncoding(gpt2, texts());
   });
 

@@ -29,16 +29,15 @@ export class MergeTable {
     this.merged = arrays?.merged ?? new Int32Array(n);
   }
 
-  /** A table over existing arrays (not copied: they may live in a SharedArrayBuffer). */
+  /** A table over existing arrays (not copied). */
   static fromArrays(arrays: MergeArrays): MergeTable {
     if ((arrays.left.length & (arrays.left.length - 1)) !== 0) throw new RangeError(`merge table length ${arrays.left.length} is not a power of two`);
     return new MergeTable(0, arrays);
   }
 
-  /** The table's arrays, copied into one SharedArrayBuffer when `shared` (for worker threads). */
-  arrays(shared = false): MergeArrays {
-    const own = { left: this.left, right: this.right, rank: this.rank, merged: this.merged };
-    return shared ? shareInt32(own) : own;
+  /** The table's arrays (not copied). */
+  arrays(): MergeArrays {
+    return { left: this.left, right: this.right, rank: this.rank, merged: this.merged };
   }
 
   private static hash(a: number, b: number): number {
@@ -69,18 +68,3 @@ export class MergeTable {
   }
 }
 
-/** Copies Int32Arrays into one SharedArrayBuffer (other threads then read them without a copy). */
-export function shareInt32<T extends Record<string, Int32Array>>(arrays: T): T {
-  let total = 0;
-  for (const a of Object.values(arrays)) total += a.length;
-  const sab = new SharedArrayBuffer(total * 4);
-  const out: Record<string, Int32Array> = {};
-  let at = 0;
-  for (const [k, a] of Object.entries(arrays)) {
-    const view = new Int32Array(sab, at * 4, a.length);
-    view.set(a);
-    out[k] = view;
-    at += a.length;
-  }
-  return out as T;
-}

@@ -2,9 +2,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { encoderFromCompiled, type CompiledTokenizer } from './compiled.js';
 import { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';
 
-// A tokenization worker. It gets the tokenizer's compiled tables in workerData (typed arrays in
-// SharedArrayBuffers, built once by the main thread: no JSON to parse here), then batches of texts; it answers
-// with flat typed arrays whose buffers are transferred, not copied.
+// A tokenization worker. It gets the tokenizer's compiled tables in workerData (typed arrays built once by the
+// main thread: no JSON to parse here), then batches of texts; it answers with flat typed arrays whose buffers
+// are transferred, not copied.
 const encoder = encoderFromCompiled((workerData as { tables: CompiledTokenizer }).tables);
 
 export type WorkerReply = { type: 'result'; batch: TokenizedBatch } | { type: 'error'; message: string };

@@ -156,9 +156,9 @@ export function defaultWorkers(cores = availableParallelism()): number {
 }
 
 /**
- * The encoding tables of a tokenizer, built once and handed to every worker thread (typed arrays in
- * SharedArrayBuffers, not a tokenizer.json each worker would parse again). A tokenizer of another class is
- * compiled through its Hugging Face form.
+ * The encoding tables of a tokenizer, built once and handed to every worker thread (typed arrays, not a
+ * tokenizer.json each worker would parse again). A tokenizer of another class is compiled through its Hugging
+ * Face form.
  */
 export function compileTokenizer(tokenizer: Tokenizer): CompiledTokenizer {
   if (tokenizer instanceof BpeTokenizer || tokenizer instanceof WordPieceTokenizer) return tokenizer.compile();
@@ -189,7 +189,7 @@ class Pool {
 
   private spawn(): void {
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    // workerData is cloned per worker, but the tables' typed arrays share one SharedArrayBuffer
+    // workerData is cloned: each worker gets its own copy of the tables (a few MB, about a millisecond)
     const w = startWorker(new URL(`./tokenize-worker${ext}`, import.meta.url), { workerData: { tables: this.tables } });
     w.on('message', (msg: WorkerReply) => {
       const task = this.busy.get(w);

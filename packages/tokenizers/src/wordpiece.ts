@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { TokenizerError, type SpecialTokens } from '@pretext/core';
 import { packStrings } from './bpe-encoder.js';
-import { shareInt32 } from './merges.js';
 import { BertNormalizer, type BertNormalizerOptions } from './normalize.js';
 import { applyTemplate, bertTemplate, PLAIN_TEMPLATE, templateFromJSON, templateToJSON, type Template } from './template.js';
 import type { AddedToken, DecodeOptions, EncodingWithOffsets, PairEncoding, Tokenizer } from './types.js';
@@ -184,12 +183,12 @@ export class WordPieceTokenizer implements Tokenizer {
   }
 
   /**
-   * The encoding tables (vocabulary packed into one string, lengths in a SharedArrayBuffer): a worker thread
-   * builds a `WordPieceEncoder` from them in milliseconds, without parsing JSON.
+   * The encoding tables (the vocabulary packed into one string, token lengths in an Int32Array): a worker thread
+   * builds a `WordPieceEncoder` from them in milliseconds, with no JSON to parse.
    */
   compile(): WordPieceTables {
     const { vocab: _, ...t } = this.encoder.tables;
-    this.compiled ??= { ...t, vocab: packStrings(this.vocab), tokenLengths: shareInt32({ l: t.tokenLengths }).l };
+    this.compiled ??= { ...t, vocab: packStrings(this.vocab) };
     return this.compiled;
   }
   private compiled: WordPieceTables | undefined;
