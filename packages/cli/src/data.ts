@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Rng, seedFromString, type TokenizedDocument } from '@pretext/core';
 import { readManifest, readTokenizedDocuments } from '@pretext/shards';
 import type { TrainData } from '@pretext/trainer';
@@ -15,6 +16,8 @@ export interface ShardDataOptions {
  * seeded document order per epoch.
  */
 export async function tokenShardData(dir: string, options: ShardDataOptions): Promise<TrainData & { trainTokens: number; validationTokens: number; documents: number }> {
+  // The trainer's loader thread rebuilds the same data (same split, same per-epoch order) from this.
+  const origin = { module: import.meta.url, export: 'tokenShardDataFrom', options: { ...options, dir: path.resolve(dir) } };
   const manifest = await readManifest(dir);
   const threshold = Math.round(options.validationFraction * 1_000_000);
   const isValidation = (id: string) => seedFromString(id, options.seed) % 1_000_000 < threshold;
@@ -51,6 +54,7 @@ export async function tokenShardData(dir: string, options: ShardDataOptions): Pr
       trainTokens,
       validationTokens,
       documents,
+      origin,
       async *train(epoch: number) {
         const order = new Rng(options.seed + 7919 * (epoch + 1)).shuffle(Array.from(train.keys()));
         for (const i of order) yield train[i]!;
@@ -70,6 +74,7 @@ export async function tokenShardData(dir: string, options: ShardDataOptions): Pr
     trainTokens,
     validationTokens,
     documents,
+    origin,
     async *train() {
       for await (const doc of readTokenizedDocuments(dir)) if (!isValidation(doc.id)) yield doc;
     },
@@ -77,4 +82,10 @@ export async function tokenShardData(dir: string, options: ShardDataOptions): Pr
       for await (const doc of readTokenizedDocuments(dir)) if (isValidation(doc.id)) yield doc;
     },
   };
+}
+
+/** `tokenShardData` with the folder among the options: what `TrainData.origin` names, for the loader thread. */
+export function tokenShardDataFrom(options: ShardDataOptions & { dir: string }): ReturnType<typeof tokenShardData> {
+  const { dir, ...rest } = options;
+  return tokenShardData(dir, rest);
 }

@@ -96,6 +96,7 @@ export function describeRun(r: TrainResult, objectives: readonly string[] = []):
     `backend       ${r.backend.name} (${r.backend.reason})`,
     `steps         ${r.steps} in ${formatSeconds(r.seconds)}, ${Math.round(r.tokensPerSecond)} tokens/s`,
     `train loss    ${r.train.first.toFixed(3)} → ${r.train.last.toFixed(3)}`,
+    `loader        ${r.loader.mode === 'thread' ? 'loader thread' : 'main thread'} (${r.loader.reason}); steps waited ${r.loader.waitSeconds.toFixed(2)} s for data in ${r.loader.computeSeconds.toFixed(1)} s of compute`,
   ];
   if (r.validation) {
     lines.push(

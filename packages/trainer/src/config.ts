@@ -66,6 +66,8 @@ export const trainConfigSchema = z
     seed: z.number().int().optional(),
     maxSeconds: z.number().positive().optional(),
     shuffleBuffer: positiveInt.optional(),
+    loader: z.enum(['auto', 'thread', 'main']).optional(),
+    loaderPrefetch: positiveInt.optional(),
     sample: z
       .object({
         prompt: z.string(),

@@ -11,12 +11,39 @@ import {
   type TokenizedDocument,
 } from '@pretext/core';
 
+/**
+ * Where a `TrainData` came from, so a loader thread can rebuild the same data: `module`'s export `export` called
+ * with `options` (a structured-cloneable value) returns the data (or a promise of it). Like `ObjectiveOrigin`.
+ */
+export interface TrainDataOrigin {
+  /** Package name or absolute file URL (`import.meta.url` of the module that exports the factory). */
+  readonly module: string;
+  /** Name of the exported factory; it takes `options` alone. */
+  readonly export: string;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
 /** Where the training data comes from; the CLI builds this from token shards. */
 export interface TrainData {
   /** Documents of one pass over the training set; called again with the next epoch number when it ends. */
   train: (epoch: number) => AsyncIterable<TokenizedDocument>;
   /** Held-out documents; the first `evalBatches · batchSize` examples are the fixed validation set. */
   validation?: () => AsyncIterable<TokenizedDocument>;
+  /**
+   * How to rebuild this data in another thread. With it (and objectives with origins) the trainer builds examples
+   * on a loader thread ahead of the step; the rebuilt data must yield the same documents in the same order.
+   */
+  origin?: TrainDataOrigin;
+}
+
+/** Rebuilds data from its origin (in a loader thread). */
+export async function dataFromOrigin(origin: TrainDataOrigin): Promise<TrainData> {
+  const mod = (await import(origin.module)) as Record<string, unknown>;
+  const factory = mod[origin.export];
+  if (typeof factory !== 'function') throw new ConfigError('data origin', `${origin.module}#${origin.export}`, 'an exported function that builds the training data from its options');
+  const data = (await (factory as (options: unknown) => TrainData | Promise<TrainData>)(origin.options)) as TrainData | undefined;
+  if (!data || typeof data.train !== 'function') throw new ConfigError('data origin', `${origin.module}#${origin.export}`, 'a factory that returns { train(epoch), validation?() }');
+  return data;
 }
 
 /** Exact position in the example stream: a resumed run replays the epoch's stream and skips `consumed` examples. */
@@ -107,6 +134,86 @@ export class ExampleStream {
   }
 }
 
+/** Where the trainer's micro-batches come from: built on the main thread between steps, or on a loader thread. */
+export interface BatchSource {
+  /** The next micro-batch (collated and checked against the vocabulary). */
+  next(): Promise<Batch>;
+  /** The stream position right after the last batch handed out (what a checkpoint stores). */
+  position(): DataPosition;
+  readonly times: LoaderTimes;
+  close(): Promise<void>;
+}
+
+export interface LoaderTimes {
+  /** Seconds the trainer waited for its first batch (filling the pipeline; a loader thread's start-up). */
+  startSeconds: number;
+  /** Seconds the trainer waited for every later batch: time the step stood still for data. */
+  waitSeconds: number;
+  /** Seconds spent building and collating the handed-out batches, on whichever thread built them. */
+  buildSeconds: number;
+  batches: number;
+}
+
+/** Examples → one columnar batch, refusing ids outside the vocabulary. */
+export function buildBatch(examples: readonly Example[], vocabSize: number): Batch {
+  return checkBatch(collate(examples), vocabSize);
+}
+
+/** Batches built on the main thread when the trainer asks: the step waits for them. */
+export class MainThreadBatches implements BatchSource {
+  readonly times: LoaderTimes = { startSeconds: 0, waitSeconds: 0, buildSeconds: 0, batches: 0 };
+
+  constructor(
+    private readonly stream: ExampleStream,
+    private readonly batchSize: number,
+    private readonly vocabSize: number,
+  ) {}
+
+  async next(): Promise<Batch> {
+    const t0 = performance.now();
+    const batch = buildBatch(await this.stream.take(this.batchSize), this.vocabSize);
+    const seconds = (performance.now() - t0) / 1000;
+    if (this.times.batches++ === 0) this.times.startSeconds += seconds;
+    else this.times.waitSeconds += seconds;
+    this.times.buildSeconds += seconds;
+    return batch;
+  }
+
+  position(): DataPosition {
+    return this.stream.position();
+  }
+
+  close(): Promise<void> {
+    return this.stream.close();
+  }
+}
+
+/**
+ * Rows `[start, end)` of every column: per-token columns hold `size · seqLen` values, per-row ones `size`.
+ * (With seqLen 1 both strides are 1, so the two kinds cannot be confused.)
+ */
+export function sliceBatch(batch: Batch, start: number, end: number): Batch {
+  const columns: Record<string, Int32Array | Uint8Array | Float32Array> = {};
+  for (const [name, col] of Object.entries(batch.columns)) {
+    const stride = col.length === batch.size ? 1 : batch.seqLen;
+    columns[name] = col.slice(start * stride, end * stride);
+  }
+  return { size: end - start, seqLen: batch.seqLen, columns };
+}
+
+/** A micro-batch as `parts` data-parallel shares of ceil(size / parts) rows (empty shares are left out). */
+export function splitBatch(batch: Batch, parts: number): Batch[] {
+  if (parts === 1) return [batch];
+  const size = Math.ceil(batch.size / parts);
+  const out: Batch[] = [];
+  for (let w = 0; w < parts; w++) {
+    const start = w * size;
+    const end = Math.min(batch.size, start + size);
+    out.push(end > start ? sliceBatch(batch, start, end) : { size: 0, seqLen: batch.seqLen, columns: {} });
+  }
+  return out;
+}
+
 /** tf.data's shuffle buffer: fill `size` items, then emit a random one and put the next input in its place. */
 async function* shuffleStream<T>(source: AsyncIterable<T>, size: number, rng: Rng): AsyncIterable<T> {
   const buffer: T[] = [];
@@ -173,6 +280,23 @@ export interface WeightedData {
  * epoch still reads every document of every source once. Validation sets are concatenated in the given order.
  */
 export function mixData(sources: readonly WeightedData[], seed = 0): TrainData {
+  const mixed = mixSources(sources, seed);
+  const origins = sources.map((s) => s.data.origin);
+  // Rebuildable in a loader thread when every source is.
+  if (origins.every((o) => o !== undefined)) {
+    mixed.origin = { module: import.meta.url, export: 'mixDataFromOrigins', options: { sources: sources.map((s, i) => ({ origin: origins[i]!, weight: s.weight })), seed } };
+  }
+  return mixed;
+}
+
+/** `mixData` rebuilt from its origin's options (what a loader thread calls). */
+export async function mixDataFromOrigins(options: { sources: readonly { origin: TrainDataOrigin; weight: number }[]; seed: number }): Promise<TrainData> {
+  const sources: WeightedData[] = [];
+  for (const s of options.sources) sources.push({ data: await dataFromOrigin(s.origin), weight: s.weight });
+  return mixData(sources, options.seed);
+}
+
+function mixSources(sources: readonly WeightedData[], seed: number): TrainData {
   if (sources.length === 0) throw new ConfigError('data', [], 'at least one dataset');
   for (const [i, s] of sources.entries()) {
     if (!(typeof s.weight === 'number' && Number.isFinite(s.weight) && s.weight > 0)) throw new ConfigError(`data[${i}].weight`, s.weight, 'a positive number');

@@ -3,9 +3,9 @@ export type { BackendName, SelectedBackend, SelectBackendOptions } from './backe
 export { MODEL_PRESETS, resolveModelConfig } from './model.js';
 export type { ModelConfig } from './model.js';
 export { train } from './train.js';
-export type { TrainOptions, TrainResult, ProgressEvent, SampleOptions } from './train.js';
-export { mixData } from './data.js';
-export type { TrainData, DataPosition, WeightedData } from './data.js';
+export type { TrainOptions, TrainResult, ProgressEvent, SampleOptions, LoaderReport } from './train.js';
+export { mixData, mixDataFromOrigins, dataFromOrigin } from './data.js';
+export type { TrainData, TrainDataOrigin, DataPosition, WeightedData } from './data.js';
 export { generate, pickToken } from './generate.js';
 export type { GenerateOptions, LanguageModel } from './generate.js';
 export { learningRateAt, AdamW, globalNorm, clipByGlobalNorm } from './optimizer.js';

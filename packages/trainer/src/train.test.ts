@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, NonFiniteLossError, type Objective, type TokenizedDocument } from '@pretext/core';
 import { clm } from '@pretext/objective-clm';
 import { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from '@pretext/test-fixtures';
+import { bookData } from './book-data.test-helper.js';
 import { decodeSafetensors } from './safetensors.js';
 import { train, type TrainOptions } from './train.js';
 import type { ModelConfig } from './model.js';
@@ -141,6 +142,50 @@ describe('train', () => {
     expect(b).toEqual(a);
     // A different vocabulary (another tokenizer) is refused before anything is loaded.
     await expect(train(options(dir, { resume: true, vocabSize: BYTE_VOCAB + 8 }))).rejects.toThrow(/^vocabSize=266 is invalid: expected 258 as in the checkpoint/);
+  });
+
+  it('builds batches on a loader thread with the losses of the main thread, and resumes on it exactly', async () => {
+    // 12 training paragraphs: 34 examples an epoch, so 10 steps of 8 cross two epoch boundaries (and the resume
+    // point, step 5, lies inside the second epoch).
+    const data = bookData({ book: 'gutenberg/markovify/sherlock.txt', validationEvery: 10, limit: 14 });
+    const small = { data, maxSteps: 10, evalEvery: 5, checkpointEvery: 5 };
+    const main = await train(options(await tempDir(), { ...small, loader: 'main' }));
+    const dir = await tempDir();
+    const thread = await train(options(dir, small));
+    expect(main.loader.mode).toBe('main');
+    expect(main.loader.reason).toBe('chosen with loader: main');
+    expect(thread.loader.mode).toBe('thread');
+    expect(thread.loader.reason).toMatch(/^objectives and data have origins: 4 batches built ahead$/);
+    expect(thread.loader.buildSeconds).toBeGreaterThan(0);
+    const strip = ({ tokens_per_second: _t, elapsed_s: _e, ...row }: Record<string, number | string>) => row;
+    const rows = async (file: string) => (await readRows(file)).map(strip);
+    const expected = await rows(main.metricsFile);
+    expect(expected.filter((r) => r['split'] === undefined)).toHaveLength(10);
+    expect(await rows(thread.metricsFile)).toEqual(expected);
+    // Killed after step 5: the thread reopens the second epoch at the saved position.
+    await rm(path.join(dir, 'checkpoints/step-10'), { recursive: true });
+    const state = JSON.parse(await readFile(path.join(dir, 'checkpoints/step-5/state.json'), 'utf8'));
+    expect(state.data).toEqual({ epoch: 1, consumed: 6 });
+    const resumed = await train(options(dir, { ...small, resume: true }));
+    expect(resumed.loader.mode).toBe('thread');
+    expect(await rows(resumed.metricsFile)).toEqual(expected);
+  });
+
+  it('chooses the main thread for data without an origin, and passes errors of the loader thread on typed', async () => {
+    const plain = await train(options(await tempDir(), { maxSteps: 1, evalEvery: 1, checkpointEvery: 1 }));
+    expect(plain.loader).toMatchObject({ mode: 'main', reason: 'the data has no origin to rebuild in a thread', prefetch: 0 });
+    await expect(train(options(await tempDir(), { loader: 'thread' }))).rejects.toThrow(/^loader="thread" is invalid: .*the data has no origin/);
+    // Ids outside the vocabulary are found while the thread builds the first batch (no validation set to find them
+    // first on the main thread): the same ConfigError and message as on the main thread.
+    const data = bookData({ book: 'gutenberg/markovify/sherlock.txt', validationEvery: 10, limit: 14, noValidation: true });
+    const bad = { data, vocabSize: 100, special: { pad: 0, eos: 1 } };
+    const onMain = await train(options(await tempDir(), { ...bad, loader: 'main' })).catch((e: unknown) => e);
+    const onThread = await train(options(await tempDir(), bad)).catch((e: unknown) => e);
+    expect(onMain).toBeInstanceOf(ConfigError);
+    expect(onThread).toBeInstanceOf(ConfigError);
+    expect((onThread as ConfigError).message).toBe((onMain as ConfigError).message);
+    expect((onThread as ConfigError).key).toBe('vocabSize');
+    expect((onThread as ConfigError).message).toMatch(/^vocabSize=100 is invalid: .* id \d+/);
   });
 
   it('refuses a vocabulary that does not hold the data or the special tokens', async () => {

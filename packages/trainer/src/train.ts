@@ -5,17 +5,16 @@ import {
   ConfigError,
   NonFiniteLossError,
   Rng,
-  collate,
   composeObjectives,
   seedFromString,
   type Batch,
-  type Example,
   type ObjectiveSpec,
   type SpecialTokens,
 } from '@pretext/core';
 import { selectBackend, type BackendName } from './backend.js';
 import { listCheckpoints, loadCheckpoint, readCheckpointState, saveCheckpoint, type CheckpointState } from './checkpoint.js';
-import { ExampleStream, checkBatch, validationBatches, type TrainData } from './data.js';
+import { ExampleStream, MainThreadBatches, buildBatch, splitBatch, validationBatches, type BatchSource, type DataPosition, type TrainData } from './data.js';
+import { LoaderThread } from './loader.js';
 import { generate } from './generate.js';
 import { resolveModelConfig, type ModelConfig } from './model.js';
 import { AdamW, clipByGlobalNorm, globalNorm, learningRateAt, type Schedule } from './optimizer.js';
@@ -100,6 +99,14 @@ export interface TrainOptions {
    * whichever was faster in two probe steps (`auto`, the default). The losses are the same either way.
    */
   replicaThreads?: 'auto' | 'always' | 'never';
+  /**
+   * Where training batches are built: on a loader thread ahead of the step (`thread`), or on the main thread between
+   * steps (`main`). Default `auto`: the thread when every objective and the data have an `origin` to rebuild them
+   * from, else the main thread. Both give identical losses. Validation batches are built once, on the main thread.
+   */
+  loader?: 'auto' | 'thread' | 'main';
+  /** Micro-batches the loader thread builds ahead of the step. Default max(4, 2 · gradAccumulation). */
+  loaderPrefetch?: number;
   sample?: SampleOptions;
   onProgress?: (e: ProgressEvent) => void;
 }
@@ -118,14 +125,33 @@ export interface TrainResult {
   samples?: { before: Int32Array; after: Int32Array };
   /** Parameters in the model. */
   parameters: number;
-  /** Time waiting for examples vs computing steps; headroom = compute / wait (how much faster the loader is). */
-  loader: { waitSeconds: number; computeSeconds: number; headroom: number };
+  /** Where batches were built, and the time the step waited for them against the time it computed. */
+  loader: LoaderReport;
   /** Final validation values per objective (`clm.lm`, `clm.accuracy`, …). */
   validationMetrics?: Record<string, number>;
   /** Data-parallel shares of each micro-batch (the `workers` option as resolved). */
   workers: number;
   /** Threads that computed them: `workers` when replica threads were used, 1 otherwise. */
   threads: number;
+}
+
+export interface LoaderReport {
+  /** `thread`: a loader thread built batches ahead of the step; `main`: the main thread built them between steps. */
+  mode: 'thread' | 'main';
+  /** Why this mode (forced, or which origin was missing). */
+  reason: string;
+  /** Micro-batches built ahead (thread mode), else 0. */
+  prefetch: number;
+  /** Seconds waiting for the first batch (pipeline fill; the loader thread's start-up). */
+  startSeconds: number;
+  /** Seconds the step waited for every later batch: time it stood still for data. */
+  waitSeconds: number;
+  /** Seconds spent building and collating the batches used, on whichever thread built them. */
+  buildSeconds: number;
+  /** Seconds computing steps (gradients and updates). */
+  computeSeconds: number;
+  /** computeSeconds / buildSeconds: how many times faster batches are built than the steps use them. */
+  headroom: number;
 }
 
 interface Resolved {
@@ -236,6 +262,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const workers = Math.max(1, Math.min(r.batchSize, options.workers ?? (parallelOk ? Math.min(2, os.availableParallelism()) : 1)));
   const threadsMode = options.replicaThreads ?? 'auto';
   if (!['auto', 'always', 'never'].includes(threadsMode)) throw new ConfigError('replicaThreads', threadsMode, 'auto, always or never');
+  const loader = chooseLoader(options, composition.objectives.filter(({ objective }) => !objective.origin).map(({ objective }) => objective.name), r.gradAccumulation);
   const fingerprint = {
     vocabSize,
     special: options.special,
@@ -268,6 +295,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     keepCheckpoints: r.keepCheckpoints,
     maxSeconds: r.maxSeconds,
     backend: { name: backend.name, reason: backend.reason, tfjs: tf.version_core },
+    loader,
     objectives: composition.objectives.map(({ objective, weight }) => ({
       name: objective.name,
       weight,
@@ -294,6 +322,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             }),
           ),
     );
+  // Main-thread batches come from this stream; in thread mode the loader thread runs its own copy of it.
   const stream = new ExampleStream({
     composition,
     data: options.data,
@@ -303,6 +332,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     seed: r.seed,
     shuffleBuffer: r.shuffleBuffer,
   });
+  let source: BatchSource | null = null;
   try {
     const valBatches = await validationBatches(
       { composition, data: options.data, seqLen: r.seqLen, vocabSize, special: options.special, seed: r.seed },
@@ -322,6 +352,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const lossRows: PlotRow[] = [];
     const lrRows: PlotRow[] = [];
 
+    let resumeAt: DataPosition = { epoch: 0, consumed: 0 };
     if (options.resume) {
       const latest = (await listCheckpoints(checkpointRoot)).at(-1);
       if (latest) {
@@ -344,7 +375,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         tokens = state.tokens;
         priorElapsed = state.elapsedSeconds;
         lastCheckpoint = latest.dir;
-        await stream.seek(state.data);
+        resumeAt = state.data;
         // Keep the metrics written up to the checkpoint; rows after it are produced again.
         const kept = await truncateMetrics(metricsFile, step);
         for (const row of kept) addPlotRows(row, lossRows, lrRows);
@@ -353,6 +384,26 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (step === 0) {
       await writeFile(metricsFile, '');
     }
+    // Started before the step-0 evaluation and the probes, so the loader thread's start-up and first batches
+    // overlap them.
+    if (loader.mode === 'thread') {
+      source = LoaderThread.start({
+        objectives: origins.map((o) => ({ origin: o.origin!, weight: o.weight })),
+        data: options.data.origin!,
+        seqLen: r.seqLen,
+        vocabSize,
+        special: options.special,
+        seed: r.seed,
+        shuffleBuffer: r.shuffleBuffer,
+        batchSize: r.batchSize,
+        position: resumeAt,
+        prefetch: loader.prefetch,
+      });
+    } else {
+      if (resumeAt.epoch !== 0 || resumeAt.consumed !== 0) await stream.seek(resumeAt);
+      source = new MainThreadBatches(stream, r.batchSize, vocabSize);
+    }
+    const batches = source;
 
     const writeRow = async (row: Record<string, unknown>) => {
       await appendFile(metricsFile, `${JSON.stringify(row)}\n`);
@@ -405,19 +456,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
 
 
-    /** Splits each micro-batch into `workers` shares; counts are over the whole step. */
-    const split = (micro: Example[][]) => {
+    /** Splits each micro-batch into `workers` shares (rows in order); counts are over the whole step. */
+    const split = (micro: Batch[]) => {
       const parts: Batch[][] = Array.from({ length: workers }, () => []);
       const totals: Counts = {};
-      for (const ex of micro) {
-        const size = Math.ceil(ex.length / workers);
-        for (let w = 0; w < workers; w++) {
-          const slice = ex.slice(w * size, (w + 1) * size);
-          if (slice.length === 0) continue;
-          const batch = checkBatch(collate(slice), vocabSize);
+      for (const whole of micro) {
+        splitBatch(whole, workers).forEach((batch, w) => {
+          if (batch.size === 0) return;
           parts[w]!.push(batch);
           for (const [k, c] of Object.entries(session.counts(batch))) totals[k] = (totals[k] ?? 0) + c;
-        }
+        });
       }
       return { parts, totals };
     };
@@ -461,8 +509,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let probeParts: { parts: Batch[][]; totals: Counts } | null = null;
     if ((r.maxSeconds !== null && step === 0) || workers > 1) {
       const probeStream = new ExampleStream({ composition, data: options.data, seqLen: r.seqLen, vocabSize, special: options.special, seed: r.seed, shuffleBuffer: r.shuffleBuffer });
-      const micro: Example[][] = [];
-      for (let i = 0; i < r.gradAccumulation; i++) micro.push(await probeStream.take(r.batchSize));
+      const micro: Batch[] = [];
+      for (let i = 0; i < r.gradAccumulation; i++) micro.push(buildBatch(await probeStream.take(r.batchSize), vocabSize));
       await probeStream.close();
       probeParts = split(micro);
     }
@@ -552,8 +600,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       learningRateAt(n, { learningRate: r.learningRate, warmupSteps: r.warmupSteps, totalSteps: scheduleSteps, schedule: r.schedule, minRatio: 0.1 });
 
     /** One optimizer step on the main thread alone. */
-    const localStep = (micro: Example[][], n: number) => {
-      const result = session.gradients(micro.map((ex) => checkBatch(collate(ex), vocabSize)), n);
+    const localStep = (micro: Batch[], n: number) => {
+      const result = session.gradients(micro, n);
       const norm = globalNorm(tf, result.grads);
       if (!Number.isFinite(result.loss) || !Number.isFinite(norm)) {
         for (const g of result.grads.values()) g.dispose();
@@ -567,7 +615,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
 
     /** One optimizer step over `workers` shares (replica threads or one after another), summed gradients. */
-    const sharedStep = async (micro: Example[][], n: number) => {
+    const sharedStep = async (micro: Batch[], n: number) => {
       const { parts, totals } = split(micro);
       const viaThreads = replicas.length > 0;
       const { loss, metrics, summed } = await shareGradients(parts, totals, n, viaThreads);
@@ -583,8 +631,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
 
     while (step < r.maxSteps && step < scheduleSteps) {
-      const micro: Example[][] = [];
-      for (let i = 0; i < r.gradAccumulation; i++) micro.push(await stream.take(r.batchSize));
+      const micro: Batch[] = [];
+      for (let i = 0; i < r.gradAccumulation; i++) micro.push(await batches.next());
       const t0 = performance.now();
       const result = workers > 1 ? await sharedStep(micro, step + 1) : localStep(micro, step + 1);
       const { norm, lr } = result;
@@ -635,7 +683,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             version: 1,
             step,
             optimizerStep: optimizer.step,
-            data: stream.position(),
+            data: batches.position(),
             seed: r.seed,
             scheduleSteps,
             planSteps,
@@ -669,7 +717,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       parameters: session.store.count(),
       workers,
       threads: replicas.length + 1,
-      loader: { waitSeconds: stream.waitSeconds, computeSeconds, headroom: stream.waitSeconds > 0 ? computeSeconds / stream.waitSeconds : Infinity },
+      loader: {
+        ...loader,
+        startSeconds: batches.times.startSeconds,
+        waitSeconds: batches.times.waitSeconds,
+        buildSeconds: batches.times.buildSeconds,
+        computeSeconds,
+        headroom: batches.times.buildSeconds > 0 ? computeSeconds / batches.times.buildSeconds : Infinity,
+      },
     };
     if (valFirst !== null && finalVal) {
       result.validation = { first: valFirst, last: finalVal.loss };
@@ -678,6 +733,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (before && after) result.samples = { before, after };
     return result;
   } finally {
+    await source?.close();
     await stream.close();
     await Promise.all(replicas.map((w) => w.close()));
     optimizer.dispose();
@@ -710,4 +766,21 @@ async function truncateMetrics(file: string, step: number): Promise<Record<strin
     .filter((row) => (row['step'] as number) <= step);
   await writeFile(file, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
   return rows;
+}
+
+/** Loader thread or main thread, and why (reported like the backend choice). */
+function chooseLoader(options: TrainOptions, withoutOrigin: readonly string[], gradAccumulation: number): { mode: 'thread' | 'main'; reason: string; prefetch: number } {
+  const mode = options.loader ?? 'auto';
+  if (!['auto', 'thread', 'main'].includes(mode)) throw new ConfigError('loader', mode, 'auto, thread or main');
+  const prefetch = positiveInt('loaderPrefetch', options.loaderPrefetch ?? Math.max(4, 2 * gradAccumulation));
+  const missing = [
+    ...(withoutOrigin.length > 0 ? [`objective(s) ${withoutOrigin.join(', ')} have no origin`] : []),
+    ...(options.data.origin ? [] : ['the data has no origin']),
+  ];
+  if (mode === 'main') return { mode: 'main', reason: 'chosen with loader: main', prefetch: 0 };
+  if (missing.length > 0) {
+    if (mode === 'thread') throw new ConfigError('loader', 'thread', `objectives and data that a thread can rebuild, but ${missing.join(' and ')}; give them an origin or use loader: 'main'`);
+    return { mode: 'main', reason: `${missing.join(' and ')} to rebuild in a thread`, prefetch: 0 };
+  }
+  return { mode: 'thread', reason: `${mode === 'thread' ? 'chosen with loader: thread' : 'objectives and data have origins'}: ${prefetch} batches built ahead`, prefetch };
 }
