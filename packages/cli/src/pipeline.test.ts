@@ -59,6 +59,8 @@ describe('the whole chain through the CLI on a real book', () => {
     expect(train.at(-1).step).toBe(6);
     expect(metrics.some((m) => m.split === 'val')).toBe(true);
     expect(stdout).toContain('backend       wasm');
+    // Token shards and clm carry origins, so batches are built on the loader thread, and the run says so.
+    expect(stdout).toMatch(/^loader {8}loader thread \(objectives and data have origins: 4 batches built ahead\); steps waited \d+\.\d\d s for data/m);
 
     // The same seed again gives the same losses.
     const again = join(dir, 'run2');
