@@ -72,8 +72,6 @@ export class ExampleStream {
   private iterator: AsyncIterator<Example> | null = null;
   private epoch = 0;
   private consumed = 0;
-  /** Seconds spent waiting for examples (the loader's share of the wall time). */
-  waitSeconds = 0;
 
   constructor(private readonly options: ExampleStreamOptions) {
     if (!(Number.isInteger(options.shuffleBuffer) && options.shuffleBuffer >= 1)) throw new ConfigError('shuffleBuffer', options.shuffleBuffer, 'an integer >= 1');
@@ -98,7 +96,6 @@ export class ExampleStream {
 
   /** The next `n` examples, starting new epochs as needed. */
   async take(n: number): Promise<Example[]> {
-    const started = performance.now();
     const out: Example[] = [];
     let emptyEpochs = 0;
     while (out.length < n) {
@@ -116,7 +113,6 @@ export class ExampleStream {
       this.consumed++;
       out.push(r.value);
     }
-    this.waitSeconds += (performance.now() - started) / 1000;
     return out;
   }
 
