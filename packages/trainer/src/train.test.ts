@@ -145,10 +145,10 @@ describe('train', () => {
   });
 
   it('builds batches on a loader thread with the losses of the main thread, and resumes on it exactly', async () => {
-    // 12 training paragraphs: 34 examples an epoch, so 10 steps of 8 cross two epoch boundaries (and the resume
-    // point, step 5, lies inside the second epoch).
+    // 12 training paragraphs: 34 examples an epoch, so 8 steps of 2 micro-batches of 8 cross three epoch boundaries
+    // (and the resume point, step 4, lies inside the second epoch).
     const data = bookData({ book: 'gutenberg/markovify/sherlock.txt', validationEvery: 10, limit: 14 });
-    const small = { data, maxSteps: 10, evalEvery: 5, checkpointEvery: 5 };
+    const small = { data, maxSteps: 8, gradAccumulation: 2, evalEvery: 4, checkpointEvery: 4 };
     const main = await train(options(await tempDir(), { ...small, loader: 'main' }));
     const dir = await tempDir();
     const thread = await train(options(dir, small));
@@ -160,12 +160,12 @@ describe('train', () => {
     const strip = ({ tokens_per_second: _t, elapsed_s: _e, ...row }: Record<string, number | string>) => row;
     const rows = async (file: string) => (await readRows(file)).map(strip);
     const expected = await rows(main.metricsFile);
-    expect(expected.filter((r) => r['split'] === undefined)).toHaveLength(10);
+    expect(expected.filter((r) => r['split'] === undefined)).toHaveLength(8);
     expect(await rows(thread.metricsFile)).toEqual(expected);
-    // Killed after step 5: the thread reopens the second epoch at the saved position.
-    await rm(path.join(dir, 'checkpoints/step-10'), { recursive: true });
-    const state = JSON.parse(await readFile(path.join(dir, 'checkpoints/step-5/state.json'), 'utf8'));
-    expect(state.data).toEqual({ epoch: 1, consumed: 6 });
+    // Killed after step 4: the thread reopens the second epoch at the saved position (64 = 34 + 30 examples).
+    await rm(path.join(dir, 'checkpoints/step-8'), { recursive: true });
+    const state = JSON.parse(await readFile(path.join(dir, 'checkpoints/step-4/state.json'), 'utf8'));
+    expect(state.data).toEqual({ epoch: 1, consumed: 30 });
     const resumed = await train(options(dir, { ...small, resume: true }));
     expect(resumed.loader.mode).toBe('thread');
     expect(await rows(resumed.metricsFile)).toEqual(expected);
