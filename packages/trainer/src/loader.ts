@@ -108,7 +108,12 @@ export class LoaderThread implements BatchSource {
     if (!(Number.isInteger(init.prefetch) && init.prefetch >= 1)) throw new ConfigError('loaderPrefetch', init.prefetch, 'an integer >= 1');
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     const loader = new LoaderThread(startWorker(new URL(`./loader-worker${ext}`, import.meta.url)), init.position);
-    loader.worker.postMessage({ type: 'init', init } satisfies LoaderRequest);
+    try {
+      loader.worker.postMessage({ type: 'init', init } satisfies LoaderRequest);
+    } catch (error) {
+      void loader.close();
+      throw new ConfigError('loader', 'thread', `objective and data origins whose options are plain data a thread can receive (${(error as Error).message}); or use loader: 'main'`);
+    }
     return loader;
   }
 

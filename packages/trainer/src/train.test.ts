@@ -175,6 +175,9 @@ describe('train', () => {
     const plain = await train(options(await tempDir(), { maxSteps: 1, evalEvery: 1, checkpointEvery: 1 }));
     expect(plain.loader).toMatchObject({ mode: 'main', reason: 'the data has no origin to rebuild in a thread', prefetch: 0 });
     await expect(train(options(await tempDir(), { loader: 'thread' }))).rejects.toThrow(/^loader="thread" is invalid: .*the data has no origin/);
+    const unsendable = { ...bookData({ book: 'gutenberg/markovify/sherlock.txt', validationEvery: 10, limit: 14 }) };
+    unsendable.origin = { ...unsendable.origin!, options: { ...unsendable.origin!.options, filter: () => true } };
+    await expect(train(options(await tempDir(), { data: unsendable }))).rejects.toThrow(/^loader="thread" is invalid: expected objective and data origins whose options are plain data/);
     // Ids outside the vocabulary are found while the thread builds the first batch (no validation set to find them
     // first on the main thread): the same ConfigError and message as on the main thread.
     const data = bookData({ book: 'gutenberg/markovify/sherlock.txt', validationEvery: 10, limit: 14, noValidation: true });
