@@ -158,6 +158,11 @@ export class LoaderThread implements BatchSource {
     return this.current;
   }
 
+  /** Batches built and received but not yet taken. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.worker.terminate();
