@@ -26,6 +26,7 @@ describe('training config files', () => {
     expect(a.learningRate).toBe(0.001);
     const custom = validateTrainConfig({ model: { architecture: 'encoder', dModel: 64, nLayers: 2, nHeads: 2, dFF: 128, maxPositions: 128, dropout: 0.1 }, objectives: [{ name: 'mlm', weight: 1 }, 'nsp'] });
     expect(typeof custom.model).toBe('object');
+    expect(validateTrainConfig({ loader: 'main', loaderPrefetch: 8 })).toEqual({ loader: 'main', loaderPrefetch: 8 });
   });
 
   it('names the file and the key of an unknown option or a bad value', async () => {
@@ -33,6 +34,7 @@ describe('training config files', () => {
     await expect(loadTrainConfig(typo)).rejects.toThrow(/^run\.yaml: batchsize=16 is invalid: expected no such option \(known: objectives, .*batchSize/);
     await expect(loadTrainConfig(await file('bad.json', '{"batchSize": 0}'))).rejects.toThrow(/^bad\.json: batchSize=0 is invalid: expected .*>0/);
     await expect(loadTrainConfig(await file('bad.yaml', 'schedule: step\n'))).rejects.toThrow(/schedule="step" is invalid/);
+    await expect(loadTrainConfig(await file('l.yaml', 'loader: gpu\n'))).rejects.toThrow(/^l\.yaml: loader="gpu" is invalid/);
     await expect(loadTrainConfig(await file('m.yaml', 'model:\n  architecture: decoder\n  dModel: 64\n  nLayer: 2\n'))).rejects.toBeInstanceOf(ConfigError);
     await expect(loadTrainConfig(await file('x.json', '{"seqLen": '))).rejects.toBeInstanceOf(MalformedInputError);
     await expect(loadTrainConfig('/nonexistent/run.yaml')).rejects.toBeInstanceOf(InputNotFoundError);
