@@ -1,20 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { loadFixtureCorpus, streamDocuments } from '@pretext/objective-testing';
-import { train, type ModelConfig } from '@pretext/trainer';
-import { afterAll, describe, expect, it } from 'vitest';
+import { loadFixtureCorpus, trainOnFixture } from '@pretext/objective-testing';
+import { describe, expect, it } from 'vitest';
 import { electraRtd } from './electra.js';
 
 const corpus = loadFixtureCorpus({ vocabWords: 300, sentencesPerDocument: 8 }, import.meta.url);
-const trainDocs = corpus.documents.filter((_, i) => i % 10 !== 0);
-const valDocs = corpus.documents.filter((_, i) => i % 10 === 0);
-// The discriminator; the generator is a quarter of its width (16), same depth.
-const tiny: ModelConfig = { architecture: 'encoder', dModel: 64, nLayers: 2, nHeads: 2, dFF: 128, maxPositions: 32, dropout: 0, typeVocabSize: 2 };
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
 
 describe('electra-rtd trains a tiny encoder on real text (the trainer’s encoder and generator)', () => {
   // At ELECTRA's temperature 1 the generator matches the unigram distribution within ~30 steps, and a model this small
@@ -22,15 +10,11 @@ describe('electra-rtd trains a tiny encoder on real text (the trainer’s encode
   // steps, with the discriminator's loss 3% under the label entropy; see the README). Sampling at temperature 5 keeps
   // the replacements easy enough for the whole loop to show detection within 60 steps.
   it('lowers the generator loss, and the discriminator beats always answering "original"', async () => {
-    const outDir = await mkdtemp(path.join(os.tmpdir(), 'pretext-electra-'));
-    dirs.push(outDir);
-    const result = await train({
+    const { first, last } = await trainOnFixture({
+      corpus,
       objectives: [electraRtd({ temperature: 5 })],
-      data: { train: () => streamDocuments(trainDocs), validation: () => streamDocuments(valDocs) },
-      vocabSize: corpus.vocabSize,
-      special: corpus.special,
-      model: tiny,
-      outDir,
+      // The discriminator; the generator is a quarter of its width (16), same depth.
+      model: { architecture: 'encoder', dModel: 64, nLayers: 2, nHeads: 2, dFF: 128, maxPositions: 32, dropout: 0, typeVocabSize: 2 },
       seqLen: 32,
       batchSize: 16,
       maxSteps: 60,
@@ -41,12 +25,6 @@ describe('electra-rtd trains a tiny encoder on real text (the trainer’s encode
       checkpointEvery: 1000,
       seed: 3,
     });
-    const val = (await readFile(result.metricsFile, 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, number | string>)
-      .filter((r) => r['split'] === 'val');
-    const [first, last] = [val[0]!, val[val.length - 1]!];
     const m = (row: Record<string, number | string>, key: string) => row[`electra-rtd.${key}`] as number;
     // The trainer weighs the terms as the head declares: 1 · generator + 50 · discriminator.
     for (const row of [first, last]) expect(row['loss'] as number).toBeCloseTo(m(row, 'generator') + 50 * m(row, 'discriminator'), 3);

@@ -15,3 +15,5 @@ export { testHeadContext, testForwardContext, batchTensors, sliceBatch } from '.
 export type { TestHeadContext, TestModelOptions } from './contexts.js';
 export { describeObjectiveConformance } from './conformance.js';
 export type { ConformanceOptions } from './conformance.js';
+export { trainOnFixture } from './train-fixture.js';
+export type { FixtureRun, FixtureRunOptions } from './train-fixture.js';
