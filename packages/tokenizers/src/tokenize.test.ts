@@ -7,7 +7,7 @@ import { writeDocuments, readDocuments, readTokenizedDocuments, readManifest } f
 import type { Document } from '@pretext/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BERT_JSON, books, englishTexts, GPT2_JSON } from '../test/corpora.js';
-import { loadTokenizer, tokenizeShards, sentenceOffsets, sentenceTokenStarts, type TokenizeProgress, type Tokenizer } from './index.js';
+import { defaultWorkers, loadTokenizer, tokenizeShards, sentenceOffsets, sentenceTokenStarts, type TokenizeProgress, type Tokenizer } from './index.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'pretext-tokenize-'));
 
@@ -86,6 +86,14 @@ describe('tokenizeShards', () => {
       expect(readFileSync(path.join(out, 'manifest.json'), 'utf8')).toBe(ref.manifest);
       for (const f of ref.files) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(ref.dir, f))), `${workers} workers: ${f}`).toBe(true);
     }
+  });
+
+  it('defaults to one worker per 32 MB of text, at most cores − 1 and 8, else this thread', () => {
+    expect(defaultWorkers(20e6, 16)).toBe(0);
+    expect(defaultWorkers(100e6, 2)).toBe(1);
+    expect(defaultWorkers(100e6, 16)).toBe(3);
+    expect(defaultWorkers(undefined, 16)).toBe(8);
+    expect(defaultWorkers(1e12, 1)).toBe(0);
   });
 
   it('tokenizes with WordPiece too, and resumes an interrupted output folder to the same result', async () => {

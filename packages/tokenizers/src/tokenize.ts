@@ -53,14 +53,14 @@ export const SENTENCE_RULE = 'punct+space+upper|cjk-stop|blank-line/v1';
  */
 export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Manifest> {
   const tokenizer = typeof options.tokenizer === 'string' ? await loadTokenizer(options.tokenizer) : options.tokenizer;
-  const workers = options.workers ?? defaultWorkers();
-  if (!Number.isInteger(workers) || workers < 0) throw new ConfigError('workers', workers, 'a non-negative integer');
   const batchChars = options.batchChars ?? 1 << 20;
   if (!Number.isInteger(batchChars) || batchChars < 1) throw new ConfigError('batchChars', batchChars, 'a positive integer');
   const signal = options.signal;
   signal?.throwIfAborted();
   const inputManifest = await readManifest(options.input);
   const totalBytes = typeof inputManifest.stats?.textBytes === 'number' ? inputManifest.stats.textBytes : undefined;
+  const workers = options.workers ?? defaultWorkers(totalBytes);
+  if (!Number.isInteger(workers) || workers < 0) throw new ConfigError('workers', workers, 'a non-negative integer');
   const progress: TokenizeProgress = { docs: 0, bytes: 0, tokens: 0, skipped: 0, ...(totalBytes !== undefined ? { totalBytes } : {}) };
 
   // what a resumed writer keeps; set before the first document is read
@@ -150,9 +150,21 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
   }
 }
 
-/** The default worker count (a placeholder until measured in bench/tokenize-shards.ts). */
-export function defaultWorkers(cores = availableParallelism()): number {
-  return Math.min(8, cores);
+/**
+ * Text each worker should get at least: a fresh worker spends ~0.3–0.8 s of CPU before its encoder runs at full
+ * speed (V8 compiles the hot loops again in every isolate), about what tokenizing 5–10 MB in this thread costs;
+ * a worker pays off when its share is several times that (bench/tokenize-shards.ts).
+ */
+const BYTES_PER_WORKER = 32e6;
+
+/**
+ * The worker count `tokenizeShards` uses when none is given: one per 32 MB of text (`textBytes`; unknown counts
+ * as large), at most cores − 1 (the main thread keeps a core to read and write shards) and 8; 0 (tokenize in this
+ * thread) below 32 MB or on one core. Measurements: README, "tokenizeShards by worker count".
+ */
+export function defaultWorkers(textBytes?: number, cores = availableParallelism()): number {
+  const byInput = textBytes === undefined ? Number.POSITIVE_INFINITY : Math.floor(textBytes / BYTES_PER_WORKER);
+  return Math.max(0, Math.min(8, cores - 1, byInput));
 }
 
 /**
