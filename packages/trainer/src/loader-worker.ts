@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { ConfigError, composeObjectives, type Objective, type ObjectiveSpec } from '@pretext/core';
+import { ConfigError } from '@pretext/core';
 import { ExampleStream, buildBatch, dataFromOrigin } from './data.js';
+import { compositionFromOrigins } from './origins.js';
 import { serializeError, type LoaderInit, type LoaderReply, type LoaderRequest } from './loader.js';
 
 /** The loader thread: builds micro-batches ahead of the trainer (see `LoaderThread`). */
@@ -11,14 +12,7 @@ let credits = 0;
 let wake: (() => void) | null = null;
 
 async function run(init: LoaderInit): Promise<void> {
-  const specs: ObjectiveSpec[] = [];
-  for (const { origin, weight } of init.objectives) {
-    const mod = (await import(origin.module)) as Record<string, (options: unknown) => Objective>;
-    const factory = mod[origin.factory];
-    if (typeof factory !== 'function') throw new ConfigError('objective origin', `${origin.module}#${origin.factory}`, 'an exported objective factory');
-    specs.push([factory(origin.options), weight]);
-  }
-  const composition = composeObjectives(specs);
+  const composition = await compositionFromOrigins(init.objectives);
   const data = await dataFromOrigin(init.data);
   const stream = new ExampleStream({
     composition,

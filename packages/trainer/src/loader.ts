@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import * as core from '@pretext/core';
-import { ConfigError, PretextError, startWorker, type Batch, type ObjectiveOrigin, type SpecialTokens } from '@pretext/core';
+import type { PortableObjective } from './origins.js';
+import { ConfigError, PretextError, startWorker, type Batch, type SpecialTokens } from '@pretext/core';
 import type { BatchSource, DataPosition, LoaderTimes, TrainDataOrigin } from './data.js';
 
 /**
@@ -10,7 +11,7 @@ import type { BatchSource, DataPosition, LoaderTimes, TrainDataOrigin } from './
  * worker may be at most `prefetch` batches ahead of what the trainer took; each batch taken returns one credit.
  */
 export interface LoaderInit {
-  readonly objectives: readonly { readonly origin: ObjectiveOrigin; readonly weight: number }[];
+  readonly objectives: readonly PortableObjective[];
   readonly data: TrainDataOrigin;
   readonly seqLen: number;
   readonly vocabSize: number;

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import { ConfigError, startWorker, type Batch, type ObjectiveOrigin, type TF, type Tensor } from '@pretext/core';
+import { ConfigError, startWorker, type Batch, type TF, type Tensor } from '@pretext/core';
+import type { PortableObjective } from './origins.js';
 import type { BackendName } from './backend.js';
 import type { ModelConfig, Parameter } from './model.js';
 import type { AdamW, AdamWOptions } from './optimizer.js';
@@ -18,7 +19,7 @@ export interface WorkerInit {
   readonly vocabSize: number;
   readonly seqLen: number;
   readonly seed: number;
-  readonly objectives: readonly { readonly origin: ObjectiveOrigin; readonly weight: number }[];
+  readonly objectives: readonly PortableObjective[];
   readonly adam: AdamWOptions;
 }
 

@@ -1,7 +1,8 @@
 import { parentPort } from 'node:worker_threads';
-import { ConfigError, composeObjectives, type Objective, type ObjectiveSpec } from '@pretext/core';
+import { ConfigError } from '@pretext/core';
 import { selectBackend } from './backend.js';
 import { AdamW } from './optimizer.js';
+import { compositionFromOrigins } from './origins.js';
 import { applyHostGradients, gradsToHost, type WorkerReply, type WorkerRequest } from './parallel.js';
 import { Session } from './session.js';
 
@@ -17,14 +18,7 @@ async function handle(message: WorkerRequest): Promise<WorkerReply | null> {
     case 'init': {
       const { init } = message;
       const { tf, name } = await selectBackend({ backend: init.backend });
-      const specs: ObjectiveSpec[] = [];
-      for (const { origin, weight } of init.objectives) {
-        const mod = (await import(origin.module)) as Record<string, (options: unknown) => Objective>;
-        const factory = mod[origin.factory];
-        if (typeof factory !== 'function') throw new ConfigError('objective origin', `${origin.module}#${origin.factory}`, 'an exported objective factory');
-        specs.push([factory(origin.options), weight]);
-      }
-      session = new Session({ tf, backend: name, composition: composeObjectives(specs), model: init.model, vocabSize: init.vocabSize, seqLen: init.seqLen, seed: init.seed });
+      session = new Session({ tf, backend: name, composition: await compositionFromOrigins(init.objectives), model: init.model, vocabSize: init.vocabSize, seqLen: init.seqLen, seed: init.seed });
       optimizer = new AdamW(tf, session.store.list(), init.adam);
       return { type: 'ready' };
     }
