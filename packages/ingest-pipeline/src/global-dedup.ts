@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, PretextError, type Document } from '@pretext/core';
-import { metaFieldsOf, readDocuments, readManifest, writeDocuments, type Manifest } from '@pretext/shards';
+import { metaFieldsOf, readDocuments, readManifest, writeDocuments, writeFileAtomic, type Manifest } from '@pretext/shards';
 import { Deduplicator, type DedupVerdict } from './dedup.js';
 import { rankOf, REJECT_TEXT_CHARS, RejectSample, type Reject } from './rejects.js';
 import { HELD_FILE, SignatureReader, STATUS_EXACT, STATUS_KEPT, STATUS_NEAR, type SignatureBlock, type SignatureFileInfo } from './signatures.js';
@@ -74,18 +74,6 @@ interface RankDir {
 }
 
 const stable = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
-
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-}
 
 async function readRank(dir: string): Promise<RankDir> {
   const manifest = await readManifest(dir);
@@ -391,7 +379,7 @@ export async function globalDedup(options: GlobalDedupOptions): Promise<GlobalDe
     }
     progress(true);
     const lines = rejects.inRunOrder().map(({ rank: _, ...r }) => JSON.stringify(r));
-    await writeAtomic(path.join(outDir, 'rejects.jsonl'), lines.length > 0 ? lines.join('\n') + '\n' : '');
+    await writeFileAtomic(path.join(outDir, 'rejects.jsonl'), lines.length > 0 ? lines.join('\n') + '\n' : '');
     Object.assign(statsOut, {
       files: ref.manifest.stats?.files,
       units: totalUnits,
@@ -424,7 +412,7 @@ export async function globalDedup(options: GlobalDedupOptions): Promise<GlobalDe
       rowsPerSecond: rows / Math.max(seconds, 1e-3),
       memory: { peakRssBytes: process.resourceUsage().maxRSS * 1024, dedupBytes: dedupper.bytes },
     };
-    await writeAtomic(path.join(outDir, 'stats.json'), JSON.stringify(stats, null, 2) + '\n');
+    await writeFileAtomic(path.join(outDir, 'stats.json'), JSON.stringify(stats, null, 2) + '\n');
   }
 
   const { rank: _rank, dedupSignatures: _sig, ...common } = ref.settings;
