@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Rng } from '@pretext/core';
+import { Rng, type TokenizedDocument } from '@pretext/core';
 import type { TrainOptions, TrainResult } from '@pretext/trainer';
 import { streamDocuments, type FixtureCorpus } from './corpus.js';
 
@@ -21,19 +21,30 @@ export interface FixtureRun {
 }
 
 /**
- * Trains with `@pretext/trainer` (an optional peer dependency, loaded on first use) on a fixture corpus and returns
- * the validation rows; the run folder is removed afterwards. Training documents come in a new seeded order every
- * epoch, as `pretext train` feeds token shards: objectives that draw from neighbouring documents (nsp, sop) would
- * otherwise see only the same book around each document.
+ * Trains with `@pretext/trainer` on a fixture corpus written to token shards and read back (`@pretext/shards`), and
+ * returns the validation rows; both are optional peer dependencies, loaded on first use, and the folder is removed
+ * afterwards. Training documents come in a new seeded order every epoch, as `pretext train` feeds token shards:
+ * objectives that draw from neighbouring documents (nsp, sop) would otherwise see only the same book around each
+ * document.
  */
 export async function trainOnFixture(options: FixtureRunOptions): Promise<FixtureRun> {
   const { corpus, validationEvery = 10, ...rest } = options;
   const { train } = await import('@pretext/trainer');
-  const trainDocs = corpus.documents.filter((_, i) => i % validationEvery !== 0);
-  const valDocs = corpus.documents.filter((_, i) => i % validationEvery === 0);
+  const { writeTokenizedDocuments, readTokenizedDocuments } = await import('@pretext/shards');
   const seed = rest.seed ?? 0;
-  const outDir = await mkdtemp(path.join(os.tmpdir(), 'pretext-fixture-run-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pretext-fixture-run-'));
   try {
+    // Through real token shards, as `pretext tokenize` writes them and `pretext train` reads them.
+    const split = async (name: string, keep: (i: number) => boolean): Promise<TokenizedDocument[]> => {
+      const shards = path.join(dir, name);
+      await writeTokenizedDocuments(corpus.documents.filter((_, i) => keep(i)), { outDir: shards, vocabSize: corpus.vocabSize });
+      const docs: TokenizedDocument[] = [];
+      for await (const doc of readTokenizedDocuments(shards, { verify: true })) docs.push(doc);
+      return docs;
+    };
+    const trainDocs = await split('train', (i) => i % validationEvery !== 0);
+    const valDocs = await split('validation', (i) => i % validationEvery === 0);
+    const outDir = path.join(dir, 'run');
     const result = await train({
       ...rest,
       data: {
@@ -51,6 +62,6 @@ export async function trainOnFixture(options: FixtureRunOptions): Promise<Fixtur
       .filter((row) => row['split'] === 'val');
     return { result, validation, first: validation[0]!, last: validation[validation.length - 1]! };
   } finally {
-    await rm(outDir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }
