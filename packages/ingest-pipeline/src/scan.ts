@@ -145,8 +145,8 @@ export class SpanSet {
       this.length = new Int32Array(n);
       this.id = new Int32Array(n);
     } else {
-      n = this.id.length;
-      this.id.fill(0);
+      // Only the part in use: a short document after a long one does not clear the long one's table.
+      this.id.fill(0, 0, n);
     }
     this.mask = n - 1;
   }
