@@ -64,7 +64,7 @@ async function profiled(fn: () => void): Promise<{ ms: number; kernels: Kernels 
     // tf.profile also lists customGrad scopes ('forward', 'unnamed scope') around the kernels they ran: not kernels.
     if (!tf.getKernel(k.name, tf.getBackend())) continue;
     // Matrix products by shape: their speed on wasm depends on it far more than on the FLOP count.
-    const name = k.name === 'BatchMatMul' ? `BatchMatMul ${k.inputShapes.map((s) => (s ?? []).join('x')).join('·')}` : k.name;
+    const name = k.name === 'BatchMatMul' || k.name === 'Transpose' ? `${k.name} ${k.inputShapes.map((s) => (s ?? []).join('x')).join('·')}` : k.name;
     const e = kernels.get(name) ?? { ms: 0, calls: 0 };
     e.ms += Number(k.kernelTimeMs) || 0;
     e.calls++;

@@ -28,13 +28,15 @@ function grads(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): Tensor[] {
 }
 
 describe('backend-tuned ops', () => {
-  it('matMul without transposed kernels has the same values and gradients as tf.matMul', () => {
+  it('matMul (2-D and single-matrix products without transposed kernels, batched ones with them) has the same values and gradients as tf.matMul', () => {
     for (const [ta, tb, shapeA, shapeB] of [
       [false, false, [5, 7], [7, 3]],
       [false, true, [5, 7], [3, 7]],
       [true, false, [7, 5], [7, 3]],
       [false, false, [4, 5, 7], [4, 7, 3]],
       [false, true, [4, 5, 7], [4, 3, 7]],
+      [true, false, [4, 7, 5], [4, 7, 3]],
+      [false, true, [1, 5, 7], [1, 3, 7]],
     ] as const) {
       const a = tf.randomNormal([...shapeA], 0, 1, 'float32', 1);
       const b = tf.randomNormal([...shapeB], 0, 1, 'float32', 2);
