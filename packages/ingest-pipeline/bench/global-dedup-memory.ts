@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Document } from '@pretext/core';
 import { writeDocuments } from '@pretext/shards';
 import { Deduplicator } from '../src/dedup.js';
+import { fmix32 } from '../src/minhash.js';
 import { globalDedup } from '../src/index.js';
 import { DEDUP_DEFAULTS } from '../src/minhash.js';
 import { paramsOf, SignatureWriter } from '../src/signatures.js';
@@ -29,14 +30,7 @@ const opt = (name: string, fallback: string) => {
 };
 
 // murmur3's finalizer: random-looking uint32 keys from integers.
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+const mix = fmix32;
 
 async function makeRank(dir: string, rank: number, W: number, N: number, textBytes: number): Promise<void> {
   const dedup = { ...DEDUP_DEFAULTS };

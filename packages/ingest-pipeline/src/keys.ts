@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { astralClass, charClasses, pairAt, PS, SURROGATE, WS } from './scan.js';
-import type { MinHasher } from './minhash.js';
+import { fmix32, type MinHasher } from './minhash.js';
 
 /** A document's dedup keys: the exact key (hi, lo) and the LSH band keys (none for a text with no words). */
 export interface DedupKeys {
@@ -104,13 +104,4 @@ export class DedupKeyer {
     const bands = hasher && words > 0 ? hasher.bandKeysOf(hasher.signatureOf(hasher.shinglesOf(wh, words))) : NO_BANDS;
     return { hi: d.readUInt32BE(0), lo: d.readUInt32BE(4), bands };
   }
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

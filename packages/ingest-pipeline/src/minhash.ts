@@ -38,8 +38,8 @@ export function exactKey(normalized: string): [number, number] {
   return [d.readUInt32BE(0), d.readUInt32BE(4)];
 }
 
-// murmur3's finalizer: a bijection on uint32 that spreads every input bit over the output.
-function fmix32(h: number): number {
+/** murmur3's finalizer: a bijection on uint32 that spreads every input bit over the output. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
