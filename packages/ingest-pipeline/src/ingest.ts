@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ConfigError, EmptyInputError, type Document, type PretextError } from '@pretext/core';
 import { BOOK_META_FIELDS } from '@pretext/ingest-books';
 import { COMMONCRAWL_META_FIELDS } from '@pretext/ingest-commoncrawl';
 import { WIKIPEDIA_META_FIELDS } from '@pretext/ingest-wikipedia';
-import { shardFileName, writeDocuments, type Manifest, type MetaField } from '@pretext/shards';
+import { shardFileName, writeDocuments, writeFileAtomic, type Manifest, type MetaField } from '@pretext/shards';
 import {
   clearCheckpoint,
   loadCheckpoint,
@@ -106,18 +106,6 @@ function integer(key: string, value: number | undefined, min: number, fallback: 
   if (value === undefined) return fallback;
   if (!(Number.isInteger(value) && value >= min)) throw new ConfigError(key, value, `an integer ≥ ${min}`);
   return value;
-}
-
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
 }
 
 /**
@@ -327,9 +315,9 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     // Written before the manifest, so a folder with a manifest always has them.
     const signatureFiles = signatures ? await signatures.finish() : null;
     const lines = rejects.inRunOrder().map(({ rank: _, ...r }) => JSON.stringify(r));
-    await writeAtomic(path.join(outDir, REJECTS_FILE), lines.length > 0 ? lines.join('\n') + '\n' : '');
+    await writeFileAtomic(path.join(outDir, REJECTS_FILE), lines.length > 0 ? lines.join('\n') + '\n' : '');
     finalStats = finishStats();
-    await writeAtomic(path.join(outDir, 'stats.json'), JSON.stringify(finalStats, null, 2) + '\n');
+    await writeFileAtomic(path.join(outDir, 'stats.json'), JSON.stringify(finalStats, null, 2) + '\n');
     Object.assign(statsOut, manifestStats(counters, files.length, plan.units.length, selected.length));
     if (signatureFiles) statsOut.dedupSignatures = signatureFiles;
   }
