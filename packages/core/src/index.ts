@@ -45,4 +45,5 @@ export type {
   WeightedObjective,
   Composition,
 } from './objective.js';
-export { startWorker } from './workers.js';
+export { startWorker, serializeError, reviveError, WorkerPretextError } from './workers.js';
+export type { SerializedError } from './workers.js';

@@ -1,8 +1,8 @@
 import { parentPort } from 'node:worker_threads';
-import { ConfigError } from '@pretext/core';
+import { ConfigError, serializeError } from '@pretext/core';
 import { ExampleStream, buildBatch, dataFromOrigin } from './data.js';
 import { compositionFromOrigins } from './origins.js';
-import { serializeError, type LoaderInit, type LoaderReply, type LoaderRequest } from './loader.js';
+import { type LoaderInit, type LoaderReply, type LoaderRequest } from './loader.js';
 
 /** The loader thread: builds micro-batches ahead of the trainer (see `LoaderThread`). */
 const port = parentPort;

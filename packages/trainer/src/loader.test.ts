@@ -5,7 +5,7 @@ import { clm } from '@pretext/objective-clm';
 import { BYTE_SPECIAL, BYTE_VOCAB } from '@pretext/test-fixtures';
 import { bookData } from './book-data.test-helper.js';
 import { ExampleStream, MainThreadBatches, type DataPosition } from './data.js';
-import { LoaderThread, reviveError, serializeError, type LoaderInit } from './loader.js';
+import { LoaderThread, type LoaderInit } from './loader.js';
 
 const data = bookData({ book: 'gutenberg/markovify/sherlock.txt', validationEvery: 10, limit: 14 });
 const objective = clm();
@@ -60,17 +60,5 @@ describe('LoaderThread', () => {
     } finally {
       await resumed.close();
     }
-  });
-
-  it('passes typed errors across the thread boundary with their class, fields and message', () => {
-    const error = new ShardIntegrityError('/data/tokens/part-00001.arrow', 'holds 3 rows but the manifest records 9');
-    const revived = reviveError(structuredClone(serializeError(error)));
-    expect(revived).toBeInstanceOf(ShardIntegrityError);
-    expect(revived.message).toBe(error.message);
-    expect((revived as ShardIntegrityError).file).toBe(error.file);
-    expect((revived as ShardIntegrityError).code).toBe('ShardIntegrity');
-    const plain = reviveError(structuredClone(serializeError(new RangeError('collate: no examples'))));
-    expect(plain.name).toBe('RangeError');
-    expect(plain.message).toBe('collate: no examples');
   });
 });

@@ -1,7 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import * as core from '@pretext/core';
+import { ConfigError, reviveError, startWorker, type Batch, type SerializedError, type SpecialTokens } from '@pretext/core';
 import type { PortableObjective } from './origins.js';
-import { ConfigError, PretextError, startWorker, type Batch, type SpecialTokens } from '@pretext/core';
 import type { BatchSource, DataPosition, LoaderTimes, TrainDataOrigin } from './data.js';
 
 /**
@@ -31,49 +30,6 @@ export type LoaderReply =
   | { readonly type: 'batch'; readonly batch: Batch; readonly position: DataPosition; readonly seconds: number }
   | { readonly type: 'error'; readonly error: SerializedError };
 
-/** An error as it crosses the thread boundary: class name, message and own fields (`file`, `path`, `key`, …). */
-export interface SerializedError {
-  readonly className: string;
-  readonly message: string;
-  readonly fields: Record<string, unknown>;
-}
-
-export function serializeError(error: unknown): SerializedError {
-  if (!(error instanceof Error)) return { className: 'Error', message: String(error), fields: {} };
-  const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(error)) {
-    if (k === 'message' || k === 'stack' || k === 'cause') continue;
-    // Only plain data crosses; a field that cannot be cloned is left out rather than failing the report.
-    try {
-      structuredClone(v);
-      fields[k] = v;
-    } catch {
-      fields[k] = String(v);
-    }
-  }
-  return { className: error instanceof PretextError ? error.constructor.name : error.name, message: error.message, fields };
-}
-
-/**
- * The worker's error as an instance of its own class where core exports it (`ShardIntegrityError`, `ConfigError`,
- * …: `instanceof`, fields and the one-line message as thrown), else a plain `Error` with the same name and message.
- */
-export function reviveError(s: SerializedError): Error {
-  const Class = (core as unknown as Record<string, unknown>)[s.className];
-  let error: Error;
-  if (typeof Class === 'function' && (Class as { prototype: unknown }).prototype instanceof PretextError) {
-    error = Object.create((Class as { prototype: object }).prototype) as Error;
-    Object.defineProperty(error, 'message', { value: s.message, writable: true, configurable: true });
-    Object.defineProperty(error, 'name', { value: s.className, writable: true, configurable: true });
-    Object.defineProperty(error, 'stack', { value: `${s.className}: ${s.message}\n    at the loader thread`, writable: true, configurable: true });
-  } else {
-    error = new Error(s.message);
-    error.name = s.className;
-  }
-  Object.assign(error, s.fields);
-  return error;
-}
-
 interface Item {
   readonly batch: Batch;
   readonly position: DataPosition;
@@ -96,7 +52,7 @@ export class LoaderThread implements BatchSource {
     this.current = position;
     worker.on('message', (reply: LoaderReply) => {
       if (reply.type === 'batch') this.deliver({ batch: reply.batch, position: reply.position, seconds: reply.seconds });
-      else this.fail(reviveError(reply.error));
+      else this.fail(reviveError(reply.error, 'the loader thread'));
     });
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => {
