@@ -75,6 +75,10 @@ describe('backend-tuned ops', () => {
     const refGelu = (t: Tensor) => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(t, tf.mul(0.044715, tf.pow(t, 3)))))));
     expect(maxDiff(ops.gelu(x), refGelu(x))).toBeLessThan(1e-5);
     expect(maxDiff(grads((t) => ops.gelu(t!), [x])[0]!, grads((t) => refGelu(t!), [x])[0]!)).toBeLessThan(1e-4);
+    // x·σ(2u) equals 0.5x(1 + tanh u) into the tails too, where σ saturates (values and gradients).
+    const tails = tf.linspace(-12, 12, 97);
+    expect(maxDiff(ops.gelu(tails), refGelu(tails))).toBeLessThan(1e-5);
+    expect(maxDiff(grads((t) => ops.gelu(t!), [tails])[0]!, grads((t) => refGelu(t!), [tails])[0]!)).toBeLessThan(1e-4);
   });
 
   it('bias add sums its gradient with a matMul and matches tf.add', () => {
