@@ -16,16 +16,9 @@ import { clm } from '@pretext/objective-clm';
 import { selectBackend } from '../src/backend.js';
 import { resolveModelConfig } from '../src/model.js';
 import * as current from '../src/index.js';
+import { benchShape } from './shape.js';
 
-const args = new Map<string, string>();
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) args.set(argv[i]!.replace(/^--/, ''), argv[i + 1] ?? '');
-const num = (k: string, d: number) => (args.has(k) ? Number(args.get(k)) : d);
-const d = num('d', 256);
-const layers = num('layers', 4);
-const vocab = num('vocab', 8192);
-const seq = num('seq', 128);
-const batch = num('batch', 16);
+const { args, num, d, layers, vocab, seq, batch } = benchShape();
 const steps = num('steps', 6);
 const baselineDir = args.get('baseline');
 if (!baselineDir) throw new Error('--baseline DIR (a copy of an older packages/trainer/src) is required');

@@ -17,18 +17,10 @@ import { selectBackend, type BackendName } from '../src/backend.js';
 import { resolveModelConfig } from '../src/model.js';
 import { AdamW, clipByGlobalNorm, globalNorm } from '../src/optimizer.js';
 import { Session } from '../src/session.js';
+import { benchShape } from './shape.js';
 
-const args = new Map<string, string>();
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) args.set(argv[i]!.replace(/^--/, ''), argv[i + 1] ?? '');
-const num = (k: string, d: number) => (args.has(k) ? Number(args.get(k)) : d);
-const d = num('d', 256);
-const layers = num('layers', 4);
-const vocab = num('vocab', 8192);
-const seq = num('seq', 128);
-const batch = num('batch', 16);
+const { args, num, d, layers, vocab, seq, batch, heads } = benchShape();
 const reps = num('reps', 3);
-const heads = Math.max(1, d / 64);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

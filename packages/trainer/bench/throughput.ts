@@ -24,19 +24,11 @@ import { selectBackend, type BackendName } from '../src/backend.js';
 import { resolveModelConfig } from '../src/model.js';
 import { AdamW, clipByGlobalNorm, globalNorm } from '../src/optimizer.js';
 import { Session } from '../src/session.js';
+import { benchShape } from './shape.js';
 
-const args = new Map<string, string>();
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) args.set(argv[i]!.replace(/^--/, ''), argv[i + 1] ?? '');
-const num = (k: string, d: number) => (args.has(k) ? Number(args.get(k)) : d);
-const d = num('d', 256);
-const layers = num('layers', 4);
-const vocab = num('vocab', 8192);
-const seq = num('seq', 128);
-const batch = num('batch', 16);
+const { args, num, d, layers, vocab, seq, batch, heads } = benchShape();
 const steps = num('steps', 6);
 const threads = num('threads', 1);
-const heads = Math.max(1, d / 64);
 // Debian's python3-torch lives in the system interpreter; a pyenv or venv `python3` on PATH would not see it.
 const python = args.get('python') ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 

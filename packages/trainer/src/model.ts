@@ -256,7 +256,7 @@ export class TransformerBackbone implements Backbone {
 
   apply(inputs: BackboneInputs, training: boolean): Tensor3D {
     const { tf, linear, layerNorm, gelu, matMul, embed } = this.ops;
-    const { dModel, nHeads, nLayers, preLayerNorm, causal } = this.shape;
+    const { dModel, nHeads, nLayers, preLayerNorm } = this.shape;
     const [batch, seq] = inputs.inputIds.shape as [number, number];
     const maxPositions = this.embeddings.position.shape[0]!;
     if (seq > maxPositions) throw new ConfigError('seqLen', seq, `at most the model's maxPositions=${maxPositions}`);
