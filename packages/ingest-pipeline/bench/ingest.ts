@@ -29,7 +29,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stdlibBooks } from '@pretext/ingest-books';
-import { childCpu, median, numberOption } from '@pretext/test-fixtures';
+import { childCpu, cpuTime, numberOption } from '@pretext/test-fixtures';
 import { WARCParser } from 'warcio';
 import type { IngestOptions, IngestResult } from '../src/index.js';
 import { distinctWetFile, wetFile } from './inputs.js';
@@ -67,26 +67,10 @@ interface T {
   cpu: number;
   count: number;
 }
-/** Median wall and CPU seconds of R runs; `fn` returns its item count, or that and its children's CPU seconds. */
+/** Median wall and CPU seconds of R runs (`cpuTime` of @pretext/test-fixtures); `fn` returns its item count, or that and its children's CPU seconds. */
 async function time(fn: () => Promise<number | { count: number; cpu: number }> | number | { count: number; cpu: number }): Promise<T> {
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  let count = 0;
-  for (let r = 0; r < REPEATS; r++) {
-    const c0 = process.cpuUsage();
-    const t = performance.now();
-    const out = await fn();
-    wall.push((performance.now() - t) / 1000);
-    const c = process.cpuUsage(c0); // all threads of this process, workers included
-    if (typeof out === 'number') {
-      count = out;
-      cpu.push((c.user + c.system) / 1e6);
-    } else {
-      count = out.count;
-      cpu.push(out.cpu);
-    }
-  }
-  return { wall: median(wall), cpu: median(cpu), count };
+  const t = await cpuTime(async () => fn(), REPEATS);
+  return { wall: t.wall, cpu: t.seconds, count: t.count };
 }
 const shell = (command: string) => ({ count: 0, cpu: childCpu(command) });
 

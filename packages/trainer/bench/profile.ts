@@ -11,15 +11,13 @@
  * backend's own timer (wall clock around each synchronous wasm kernel), so they add up to a bit less than the
  * section wall times (the rest is JavaScript: tape bookkeeping, tidy, dispose).
  */
-import { Rng, collate, composeObjectives, type Batch, type Scalar, type Tensor } from '@pretext/core';
-import { clm } from '@pretext/objective-clm';
-import { selectBackend, type BackendName } from '../src/backend.js';
-import { resolveModelConfig } from '../src/model.js';
-import { AdamW, clipByGlobalNorm, globalNorm } from '../src/optimizer.js';
-import { Session } from '../src/session.js';
-import { benchShape } from './shape.js';
+import type { Batch, Scalar, Tensor } from '@pretext/core';
+import type { BackendName } from '../src/backend.js';
+import { clipByGlobalNorm, globalNorm } from '../src/optimizer.js';
+import { benchShape, clmBench } from './shape.js';
 
-const { args, num, d, layers, vocab, seq, batch, heads } = benchShape();
+const shape = benchShape();
+const { args, num, d, layers, vocab, seq, batch } = shape;
 const reps = num('reps', 3);
 
 const median = (xs: number[]): number => {
@@ -27,18 +25,7 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
 
-const backend = await selectBackend({ backend: (args.get('backend') as BackendName | undefined) ?? 'wasm' });
-const { tf } = backend;
-const model = resolveModelConfig({ architecture: 'decoder', dModel: d, nLayers: layers, nHeads: heads, dFF: 4 * d, maxPositions: seq, dropout: 0 }, 'decoder');
-const session = new Session({ tf, backend: backend.name, composition: composeObjectives([clm()]), model, vocabSize: vocab, seqLen: seq, seed: 1 });
-const optimizer = new AdamW(tf, session.store.list(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1 });
-const rng = new Rng(1);
-const examples = Array.from({ length: batch }, () => ({
-  input_ids: Int32Array.from({ length: seq }, () => rng.int(vocab)),
-  attention_mask: new Uint8Array(seq).fill(1),
-  labels: Int32Array.from({ length: seq }, () => rng.int(vocab)),
-}));
-const hostBatch: Batch = collate(examples);
+const { backend, tf, session, optimizer, hostBatch } = await clmBench(shape, (args.get('backend') as BackendName | undefined) ?? 'wasm');
 const totals = session.counts(hostBatch);
 // The private forward pass (the loss), reached the way Session.gradients reaches it.
 const forward = (session as unknown as { forward(b: Batch, t: typeof totals, training: boolean, where: string, rec: unknown[]): Scalar }).forward.bind(session);

@@ -18,15 +18,12 @@ import { createInterface } from 'node:readline';
 import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Rng, collate, composeObjectives } from '@pretext/core';
-import { clm } from '@pretext/objective-clm';
-import { selectBackend, type BackendName } from '../src/backend.js';
-import { resolveModelConfig } from '../src/model.js';
-import { AdamW, clipByGlobalNorm, globalNorm } from '../src/optimizer.js';
-import { Session } from '../src/session.js';
-import { benchShape } from './shape.js';
+import type { BackendName } from '../src/backend.js';
+import { clipByGlobalNorm, globalNorm } from '../src/optimizer.js';
+import { benchShape, clmBench } from './shape.js';
 
-const { args, num, d, layers, vocab, seq, batch, heads } = benchShape();
+const shape = benchShape();
+const { args, num, d, layers, vocab, seq, batch } = shape;
 const steps = num('steps', 6);
 const threads = num('threads', 1);
 // Debian's python3-torch lives in the system interpreter; a pyenv or venv `python3` on PATH would not see it.
@@ -38,18 +35,7 @@ function median(xs: number[]): number {
 }
 
 // --- tfjs ---------------------------------------------------------------------------------------------------
-const backend = await selectBackend({ backend: (args.get('backend') as BackendName | undefined) ?? 'wasm' });
-const { tf } = backend;
-const model = resolveModelConfig({ architecture: 'decoder', dModel: d, nLayers: layers, nHeads: heads, dFF: 4 * d, maxPositions: seq, dropout: 0 }, 'decoder');
-const session = new Session({ tf, backend: backend.name, composition: composeObjectives([clm()]), model, vocabSize: vocab, seqLen: seq, seed: 1 });
-const optimizer = new AdamW(tf, session.store.list(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1 });
-const rng = new Rng(1);
-const examples = Array.from({ length: batch }, () => ({
-  input_ids: Int32Array.from({ length: seq }, () => rng.int(vocab)),
-  attention_mask: new Uint8Array(seq).fill(1),
-  labels: Int32Array.from({ length: seq }, () => rng.int(vocab)),
-}));
-const hostBatch = collate(examples);
+const { backend, tf, session, optimizer, hostBatch } = await clmBench(shape, (args.get('backend') as BackendName | undefined) ?? 'wasm');
 let tfStep = 0;
 function tfjsStep(): number {
   const t0 = performance.now();
