@@ -151,7 +151,7 @@ export function createProgram(): Command {
     .argument('<shards>', 'folder of document shards')
     .requiredOption('-t, --tokenizer <file>', 'tokenizer.json')
     .requiredOption('-o, --out <dir>', 'output folder for token shards')
-    .option('-w, --workers <n>', 'worker threads (0: tokenize in the main thread; default: one per 32 MB of text, at most cores − 1 and 8)', int('--workers', 0))
+    .option('-w, --workers <n>', 'worker threads (0: tokenize in the main thread; default: one per 32 MB of text, at most one per core and 8; in the main thread below two)', int('--workers', 0))
     .option('--resume', 'continue an interrupted run in --out without tokenizing its finished shards again; the result equals an uninterrupted run')
     .action(async (shards: string, opts: { tokenizer: string; out: string; workers?: number; resume?: boolean }) => {
       const m = await tokenize(shards, { ...opts, quiet: program.opts().quiet });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { RecordBatchReader, tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManifestError, ShardIntegrityError, ShardSchemaError, type Document } from '@pretext/core';
-import { readDocuments, readManifest, verifyShards, writeDocuments, type MetaField } from './index.js';
+import { readDocumentTexts, readDocuments, readManifest, verifyShards, writeDocuments, type MetaField } from './index.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -83,6 +83,25 @@ describe('writeDocuments / readDocuments', () => {
       expect(d.source).toBe(src.source);
       expect(d.meta).toEqual(expectedMeta(src));
     });
+  });
+
+  it('readDocumentTexts gives the ids and the UTF-8 bytes of the texts, batch by batch, without decoding them', async () => {
+    const dir = await tempDir();
+    const docs = makeDocs(300);
+    await writeDocuments(docs, { outDir: dir, metaFields: META, maxShardBytes: 20_000, maxBatchBytes: 4_000 });
+    const batches = await collect(readDocumentTexts(dir));
+    expect(batches.length).toBeGreaterThan(3);
+    const ids: string[] = [];
+    const texts: string[] = [];
+    for (const b of batches) {
+      expect(b.offsets.length).toBe(b.ids.length + 1);
+      expect(b.offsets[0]).toBe(0);
+      expect(b.offsets[b.ids.length]).toBe(b.texts.length);
+      ids.push(...b.ids);
+      for (let i = 0; i < b.ids.length; i++) texts.push(Buffer.from(b.texts.subarray(b.offsets[i]!, b.offsets[i + 1]!)).toString('utf8'));
+    }
+    expect(ids).toEqual(docs.map((d) => d.id));
+    expect(texts).toEqual(docs.map((d) => d.text));
   });
 
   it('gives byte-identical shards and manifest for identical input', async () => {

@@ -192,3 +192,39 @@ export async function* readDocuments(dir: string, options: { verify?: boolean } 
     }
   }
 }
+
+/**
+ * The ids and texts of one record batch of document shards, as columns: `texts` is the UTF-8 bytes of the batch's
+ * texts back to back and document `i` is `texts.subarray(offsets[i], offsets[i + 1])`. No per-document strings are
+ * made, so a consumer can hand the bytes to a worker thread and decode them there.
+ */
+export interface DocumentTexts {
+  readonly ids: readonly string[];
+  readonly offsets: Int32Array;
+  readonly texts: Uint8Array;
+}
+
+/** Streams the id and text columns of document shards batch by batch (the other columns are not decoded). */
+export async function* readDocumentTexts(dir: string, options: { verify?: boolean } = {}): AsyncIterable<DocumentTexts> {
+  for await (const { batch } of readShardBatches(dir, 'documents', checkDocumentSchema, options.verify)) {
+    const id = batch.getChildAt(0) as Vector<Utf8>;
+    const ids: string[] = new Array<string>(batch.numRows);
+    for (let row = 0; row < batch.numRows; row++) ids[row] = id.get(row)!;
+    const offsets = new Int32Array(batch.numRows + 1);
+    const parts: Uint8Array[] = [];
+    let row = 0;
+    let total = 0;
+    // One Data chunk per record batch as written here; other writers may split a column, so walk every chunk.
+    for (const data of (batch.getChildAt(1) as Vector<Utf8>).data) {
+      const o = data.valueOffsets;
+      const first = o[data.offset]!;
+      for (let i = 0; i < data.length; i++) offsets[row + i + 1] = total + o[data.offset + i + 1]! - first;
+      const last = o[data.offset + data.length]!;
+      parts.push(data.values.subarray(first, last));
+      total += last - first;
+      row += data.length;
+    }
+    const texts = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    yield { ids, offsets, texts };
+  }
+}

@@ -12,6 +12,23 @@ export interface TokenizedBatch {
   sentenceStarts: Int32Array;
 }
 
+/** Texts as UTF-8 bytes back to back: text `i` is `texts.subarray(offsets[i], offsets[i + 1])`; `offsets[0]` is 0. */
+export interface TextsUnit {
+  readonly offsets: Int32Array;
+  readonly texts: Uint8Array;
+}
+
+// Decoded as Arrow's readers decode (a WHATWG decoder: a leading byte-order mark is dropped), so the ids are the
+// same as for the documents `readDocuments` gives.
+const utf8 = new TextDecoder('utf-8');
+
+/** The unit's texts as strings (done where they are tokenized, so the reading thread never decodes them). */
+export function decodeTexts(unit: TextsUnit): string[] {
+  const out = new Array<string>(unit.offsets.length - 1);
+  for (let i = 0; i < out.length; i++) out[i] = utf8.decode(unit.texts.subarray(unit.offsets[i]!, unit.offsets[i + 1]!));
+  return out;
+}
+
 /** Tokenizes texts with word starts and sentence starts; the same code runs in workers and in-process. */
 export function tokenizeBatch(tokenizer: Pick<Tokenizer, 'encodeWithOffsets'>, texts: readonly string[]): TokenizedBatch {
   const parts = texts.map((text) => {

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { ConfigError, PretextError, startWorker, type Document, type TokenizedDocument } from '@pretext/core';
-import { readDocuments, readManifest, writeTokenizedDocuments, type Manifest } from '@pretext/shards';
+import { ConfigError, PretextError, startWorker, type TokenizedDocument } from '@pretext/core';
+import { readDocumentTexts, readManifest, writeTokenizedDocuments, type Manifest } from '@pretext/shards';
 import { BpeTokenizer } from './bpe.js';
 import type { CompiledTokenizer } from './compiled.js';
 import { loadTokenizer, tokenizerFromJSON } from './load.js';
-import { tokenizeBatch, type TokenizedBatch } from './tokenize-batch.js';
+import { decodeTexts, tokenizeBatch, type TextsUnit, type TokenizedBatch } from './tokenize-batch.js';
 import type { WorkerReply } from './tokenize-worker.js';
 import type { Tokenizer } from './types.js';
 import { WordPieceTokenizer } from './wordpiece.js';
@@ -37,7 +37,7 @@ export interface TokenizeShardsOptions {
   resume?: boolean;
   /** Stops the run (rejecting with the signal's reason) at the next unit of work; finished shards stay for `resume`. */
   signal?: AbortSignal;
-  /** Texts per unit of work handed to a worker, in UTF-16 code units. Default 1 Mi. */
+  /** Text per unit of work handed to a worker, in UTF-8 bytes (a unit never spans record batches). Default 1 Mi. */
   batchChars?: number;
   /** A token shard closes at this many tokens (default of @pretext/shards: 32 Mi). */
   maxShardTokens?: number;
@@ -66,10 +66,12 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
   // what a resumed writer keeps; set before the first document is read
   let kept = { documents: 0, tokens: 0 };
   const pool = workers > 0 ? new Pool(workers, compileTokenizer(tokenizer)) : null;
-  const run = (texts: string[]): Promise<TokenizedBatch> => (pool ? pool.run(texts) : Promise.resolve(tokenizeBatch(tokenizer, texts)));
+  // Texts travel as UTF-8 bytes with offsets (transferred, not cloned) and are decoded where they are tokenized:
+  // the main thread reads shards and writes tokens and never makes a string of a text.
+  const run = (unit: TextsUnit): Promise<TokenizedBatch> => (pool ? pool.run(unit) : Promise.resolve(tokenizeBatch(tokenizer, decodeTexts(unit))));
 
   async function* tokenized(): AsyncIterable<TokenizedDocument> {
-    const inFlight: { docs: Document[]; result: Promise<TokenizedBatch> }[] = [];
+    const inFlight: { ids: readonly string[]; offsets: Int32Array; result: Promise<TokenizedBatch> }[] = [];
     const maxInFlight = Math.max(2, workers * 2);
     const drainOne = async function* () {
       const head = inFlight.shift()!;
@@ -77,11 +79,11 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
       signal?.throwIfAborted();
       let p = 0;
       let q = 0;
-      for (let i = 0; i < head.docs.length; i++) {
+      for (let i = 0; i < head.ids.length; i++) {
         const n = r.lengths[i]!;
         const s = r.sentenceCounts[i]!;
         const doc: TokenizedDocument = {
-          id: head.docs[i]!.id,
+          id: head.ids[i]!,
           ids: r.ids.subarray(p, p + n),
           wordStarts: r.wordStarts.subarray(p, p + n),
           ...(s > 0 ? { sentenceStarts: r.sentenceStarts.subarray(q, q + s) } : {}),
@@ -89,45 +91,41 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
         p += n;
         q += s;
         progress.docs++;
-        progress.bytes += Buffer.byteLength(head.docs[i]!.text);
+        progress.bytes += head.offsets[i + 1]! - head.offsets[i]!;
         progress.tokens += n;
         yield doc;
       }
       options.onProgress?.({ ...progress });
     };
-    let batch: Document[] = [];
-    let chars = 0;
-    const submit = () => {
-      signal?.throwIfAborted();
-      const docs = batch;
-      inFlight.push({ docs, result: run(docs.map((d) => d.text)) });
-      // a rejected batch is awaited (and rethrown) when its turn comes; keep Node from flagging it earlier
-      inFlight[inFlight.length - 1]!.result.catch(() => undefined);
-      batch = [];
-      chars = 0;
-    };
     const none = new Int32Array(0);
-    for await (const doc of readDocuments(options.input)) {
-      if (progress.skipped < kept.documents) {
-        // written by the interrupted run: the writer checks the id and keeps the shard's tokens
+    for await (const { ids, offsets, texts } of readDocumentTexts(options.input)) {
+      let row = 0;
+      // written by the interrupted run: the writer checks the id and keeps the shard's tokens
+      for (; row < ids.length && progress.skipped < kept.documents; row++) {
         progress.skipped++;
         progress.docs++;
-        progress.bytes += Buffer.byteLength(doc.text);
+        progress.bytes += offsets[row + 1]! - offsets[row]!;
         if (progress.skipped === kept.documents) {
           progress.tokens = kept.tokens;
           options.onProgress?.({ ...progress });
         }
-        yield { id: doc.id, ids: none };
-        continue;
+        yield { id: ids[row]!, ids: none };
       }
-      batch.push(doc);
-      chars += doc.text.length;
-      if (chars >= batchChars) {
-        submit();
+      while (row < ids.length) {
+        signal?.throwIfAborted();
+        let end = row + 1;
+        while (end < ids.length && offsets[end]! - offsets[row]! < batchChars) end++;
+        // Own copies, so the buffers can be transferred to a worker (the batch's offsets stay here for progress).
+        const unitOffsets = offsets.slice(row, end + 1);
+        for (let i = 0; i < unitOffsets.length; i++) unitOffsets[i] = unitOffsets[i]! - offsets[row]!;
+        const unit: TextsUnit = { offsets: unitOffsets, texts: new Uint8Array(texts.subarray(offsets[row]!, offsets[end]!)) };
+        inFlight.push({ ids: ids.slice(row, end), offsets: offsets.subarray(row, end + 1), result: run(unit) });
+        // a rejected unit is awaited (and rethrown) when its turn comes; keep Node from flagging it earlier
+        inFlight[inFlight.length - 1]!.result.catch(() => undefined);
+        row = end;
         while (inFlight.length >= maxInFlight) yield* drainOne();
       }
     }
-    if (batch.length > 0) submit();
     while (inFlight.length > 0) yield* drainOne();
   }
 
@@ -159,12 +157,14 @@ const BYTES_PER_WORKER = 32e6;
 
 /**
  * The worker count `tokenizeShards` uses when none is given: one per 32 MB of text (`textBytes`; unknown counts
- * as large), at most cores − 1 (the main thread keeps a core to read and write shards) and 8; 0 (tokenize in this
- * thread) below 32 MB or on one core. Measurements: README, "tokenizeShards by worker count".
+ * as large), at most one per core and 8, and 0 (tokenize in this thread) when that comes to fewer than two: the
+ * main thread only reads bytes and writes tokens, and one worker runs no faster than this thread. Measurements:
+ * README, "tokenizeShards by worker count".
  */
 export function defaultWorkers(textBytes?: number, cores = availableParallelism()): number {
   const byInput = textBytes === undefined ? Number.POSITIVE_INFINITY : Math.floor(textBytes / BYTES_PER_WORKER);
-  return Math.max(0, Math.min(8, cores - 1, byInput));
+  const n = Math.min(8, cores, byInput);
+  return n >= 2 ? n : 0;
 }
 
 /**
@@ -183,7 +183,7 @@ export function compileTokenizer(tokenizer: Tokenizer): CompiledTokenizer {
 export class TokenizeWorkerError extends PretextError {
   readonly code = 'TokenizeWorker';
   constructor(readonly reason: string) {
-    super(`tokenizer worker failed: ${reason}; rerun with --workers 1 to see the error in this thread`);
+    super(`tokenizer worker failed: ${reason}; rerun with --workers 0 to see the error in this thread`);
   }
 }
 
@@ -191,7 +191,7 @@ export class TokenizeWorkerError extends PretextError {
 class Pool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly queue: { texts: string[]; resolve: (r: TokenizedBatch) => void; reject: (e: unknown) => void }[] = [];
+  private readonly queue: { unit: TextsUnit; resolve: (r: TokenizedBatch) => void; reject: (e: unknown) => void }[] = [];
   private readonly busy = new Map<Worker, { resolve: (r: TokenizedBatch) => void; reject: (e: unknown) => void }>();
   private failed: Error | null = null;
   private closing = false;
@@ -226,10 +226,10 @@ class Pool {
     for (const t of this.queue.splice(0)) t.reject(this.failed);
   }
 
-  run(texts: string[]): Promise<TokenizedBatch> {
+  run(unit: TextsUnit): Promise<TokenizedBatch> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      this.queue.push({ texts, resolve, reject });
+      this.queue.push({ unit, resolve, reject });
       this.pump();
     });
   }
@@ -240,7 +240,7 @@ class Pool {
       const w = this.idle.pop()!;
       const task = this.queue.shift()!;
       this.busy.set(w, task);
-      w.postMessage(task.texts);
+      w.postMessage(task.unit, [task.unit.offsets.buffer, task.unit.texts.buffer] as ArrayBuffer[]);
     }
   }
 
