@@ -1,0 +1,64 @@
+/**
+ * How soon a tiny encoder learns the pair tasks (next-sentence and sentence-order prediction) from scratch on real
+ * text: the measurements behind docs/fine-tuning.md ("the [CLS] plateau") and the objective training tests.
+ * Trains the pair objective alone (or with mlm) through `trainOnFixture` (token shards, documents shuffled every
+ * epoch) and prints the validation rows, with the share of label 1 so accuracy can be read against the majority.
+ *
+ *   npx tsx --conditions=@pretext/source bench/pair-learning.ts [--obj nsp|sop] [--mlm] [--steps 400] [--lr 3e-3]
+ *     [--init 0.125] [--preln] [--d 64] [--layers 2] [--seq 64] [--batch 16] [--every 100] [--single skip]
+ *     [--corpus books|multi] [--seed 5]
+ *
+ * `--corpus multi` adds the Wikipedia excerpts of the shared corpora (Bulgarian, English, Latgalian, Vietnamese) to
+ * the books, so a random B is often in another language.
+ */
+import { nsp } from '@pretext/objective-nsp';
+import { mlm } from '@pretext/objective-mlm';
+import { FIXTURE_BOOKS, fixtureCorpus, gutenbergBody, sharedCorporaDir, trainOnFixture } from '@pretext/objective-testing';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sop } from '../src/sop.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const opt = (name: string, fallback: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1]! : fallback);
+const num = (name: string, fallback: number) => Number(opt(name, String(fallback)));
+
+const corporaDir = sharedCorporaDir(import.meta.url);
+const texts = FIXTURE_BOOKS.map((rel) => ({ id: rel, text: gutenbergBody(readFileSync(path.join(corporaDir, rel), 'utf8')) }));
+if (opt('corpus', 'books') === 'multi') {
+  const { planWikipedia, readWikipedia } = await import('@pretext/ingest-wikipedia');
+  const dumps = [
+    'wikipedia/gensim/bgwiki-latest-pages-articles-shortened.xml.bz2',
+    'wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2',
+    'wikipedia/wikiextractor-viwiki/test.xml',
+    'wikipedia/dumpster-dive/smallwiki-latest-pages-articles.xml',
+  ];
+  // The excerpts are cut mid-dump: their last page is incomplete, which the reader reports and skips.
+  for (const dump of dumps) for (const unit of await planWikipedia(path.join(corporaDir, dump))) for await (const d of readWikipedia(unit, { onError: () => {} })) texts.push({ id: d.id, text: d.text });
+}
+const corpus = fixtureCorpus(texts, { vocabWords: num('vocab', 300), sentencesPerDocument: num('spd', 8) });
+const single = opt('single', 'random-document') as 'random-document' | 'skip';
+const task = opt('obj', 'nsp');
+const pair = task === 'nsp' ? nsp({ singleSegment: single }) : sop({ singleSegment: single });
+const d = num('d', 64);
+const seq = num('seq', 64);
+const steps = num('steps', 400);
+const started = performance.now();
+const { validation } = await trainOnFixture({
+  corpus,
+  objectives: flag('mlm') ? [mlm(), pair] : [pair],
+  model: { architecture: 'encoder', dModel: d, nLayers: num('layers', 2), nHeads: 2, dFF: 2 * d, maxPositions: seq, dropout: 0, typeVocabSize: 2, preLayerNorm: flag('preln'), initializerRange: num('init', 0.02) },
+  seqLen: seq,
+  batchSize: num('batch', 16),
+  maxSteps: steps,
+  learningRate: num('lr', 2e-3),
+  warmupSteps: Math.min(20, Math.ceil(steps / 10)),
+  evalEvery: num('every', 100),
+  evalBatches: num('evalb', 16),
+  checkpointEvery: 1_000_000,
+  seed: num('seed', 5),
+});
+console.log(`${corpus.documents.length} documents; ${task}${flag('mlm') ? ' + mlm' : ''}, ${steps} steps in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+console.log('step  loss    accuracy');
+for (const row of validation) console.log(`${String(row['step']).padEnd(5)} ${Number(row[`${task}.${task}`]).toFixed(4)}  ${Number(row[`${task}.accuracy`]).toFixed(4)}`);
+console.log('(accuracy at the majority class means nothing was learned: with single-segment chunks labelled 1, label 1 is the majority)');
