@@ -115,10 +115,10 @@ export async function tokenizeShards(options: TokenizeShardsOptions): Promise<Ma
         signal?.throwIfAborted();
         let end = row + 1;
         while (end < ids.length && offsets[end]! - offsets[row]! < batchChars) end++;
-        // Own copies, so the buffers can be transferred to a worker (the batch's offsets stay here for progress).
+        // The unit's offsets rebased to its first text (the batch's offsets stay here for progress).
         const unitOffsets = offsets.slice(row, end + 1);
         for (let i = 0; i < unitOffsets.length; i++) unitOffsets[i] = unitOffsets[i]! - offsets[row]!;
-        const unit: TextsUnit = { offsets: unitOffsets, texts: new Uint8Array(texts.subarray(offsets[row]!, offsets[end]!)) };
+        const unit: TextsUnit = { offsets: unitOffsets, texts: texts.subarray(offsets[row]!, offsets[end]!) };
         inFlight.push({ ids: ids.slice(row, end), offsets: offsets.subarray(row, end + 1), result: run(unit) });
         // a rejected unit is awaited (and rethrown) when its turn comes; keep Node from flagging it earlier
         inFlight[inFlight.length - 1]!.result.catch(() => undefined);
@@ -240,7 +240,9 @@ class Pool {
       const w = this.idle.pop()!;
       const task = this.queue.shift()!;
       this.busy.set(w, task);
-      w.postMessage(task.unit, [task.unit.offsets.buffer, task.unit.texts.buffer] as ArrayBuffer[]);
+      // The texts are a view into the record batch: copied so the copy's buffer can be transferred, not cloned.
+      const unit: TextsUnit = { offsets: task.unit.offsets, texts: new Uint8Array(task.unit.texts) };
+      w.postMessage(unit, [unit.offsets.buffer, unit.texts.buffer] as ArrayBuffer[]);
     }
   }
 
