@@ -10,6 +10,7 @@ import {
   type SpecialTokens,
   type TokenizedDocument,
 } from '@pretext/core';
+import { importFactory } from './origins.js';
 
 /**
  * Where a `TrainData` came from, so a loader thread can rebuild the same data: `module`'s export `export` called
@@ -38,10 +39,8 @@ export interface TrainData {
 
 /** Rebuilds data from its origin (in a loader thread). */
 export async function dataFromOrigin(origin: TrainDataOrigin): Promise<TrainData> {
-  const mod = (await import(origin.module)) as Record<string, unknown>;
-  const factory = mod[origin.export];
-  if (typeof factory !== 'function') throw new ConfigError('data origin', `${origin.module}#${origin.export}`, 'an exported function that builds the training data from its options');
-  const data = (await (factory as (options: unknown) => TrainData | Promise<TrainData>)(origin.options)) as TrainData | undefined;
+  const factory = await importFactory<TrainData | Promise<TrainData>>(origin.module, origin.export, 'data origin', 'an exported function that builds the training data from its options');
+  const data = (await factory(origin.options)) as TrainData | undefined;
   if (!data || typeof data.train !== 'function') throw new ConfigError('data origin', `${origin.module}#${origin.export}`, 'a factory that returns { train(epoch), validation?() }');
   return data;
 }
