@@ -1,5 +1,6 @@
 import type { TF, Tensor } from '@pretext/core';
 import type { BackendName } from './backend.js';
+import { wasmBatchedMatMul } from './wasm-matmul.js';
 
 /**
  * Tensor operations the model is built from, tuned per backend.
@@ -50,15 +51,20 @@ export function createOps(tf: TF, backend: BackendName): Ops {
     return { value, gradFunc };
   }) as never) as unknown as (a: Tensor, b: Tensor) => Tensor;
 
+  const batched = backend === 'wasm' ? wasmBatchedMatMul(tf) : null;
+  const sameLeading = (a: Tensor, b: Tensor) => a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
+
   const matMul = (a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor => {
     if (native || !(a instanceof tf.Tensor) || !(b instanceof tf.Tensor) || a.rank !== b.rank || a.rank < 2 || a.dtype !== 'float32' || b.dtype !== 'float32') {
       return tf.matMul(a, b, transposeA, transposeB);
     }
-    // Batched products (more than one matrix) never reach XNNPACK on wasm: its BatchMatMul runs a scalar loop that
-    // reads transposed operands as fast as plain ones (measured: 69 / 76 / 69 ms for plain / transposeB / transposeA
-    // at [64,128,64]·[64,64,128]). tfjs' own gradient (transpose flags) is then the fast one, and explicit
-    // transposes (7–18 ms each at attention's shapes) are pure overhead.
-    if (a.rank >= 3 && a.size / (a.shape[a.rank - 1]! * a.shape[a.rank - 2]!) > 1) return tf.matMul(a, b, transposeA, transposeB);
+    if (a.rank >= 3 && a.size / (a.shape[a.rank - 1]! * a.shape[a.rank - 2]!) > 1) {
+      // Batched products: one XNNPACK product per matrix on views into the heap (wasm-matmul.ts); otherwise tfjs'
+      // scalar loop, which reads transposed operands as fast as plain ones (69 / 76 / 69 ms for plain /
+      // transposeB / transposeA at [64,128,64]·[64,64,128]), so tfjs' own gradient is the fast one there.
+      if (!batched || !sameLeading(a, b)) return tf.matMul(a, b, transposeA, transposeB);
+      return batched(transposeA ? tf.transpose(a, swapLast(a.rank)) : a, transposeB ? tf.transpose(b, swapLast(b.rank)) : b);
+    }
     const aa = transposeA ? tf.transpose(a, swapLast(a.rank)) : a;
     const bb = transposeB ? tf.transpose(b, swapLast(b.rank)) : b;
     return plainMatMul(aa, bb);
