@@ -6,14 +6,16 @@
  *
  *   npx tsx --conditions=@pretext/source bench/pair-learning.ts [--obj nsp|sop] [--mlm] [--steps 400] [--lr 3e-3]
  *     [--init 0.125] [--preln] [--d 64] [--layers 2] [--seq 64] [--batch 16] [--every 100] [--single skip]
- *     [--corpus books|multi] [--seed 5]
+ *     [--corpus books|multi|enwiki|balanced|topics] [--langs en,ltg] [--vocab 300] [--spd 8] [--seed 5]
  *
  * `--corpus multi` adds the Wikipedia excerpts of the shared corpora (Bulgarian, English, Latgalian, Vietnamese) to
- * the books, so a random B is often in another language.
+ * the books, so a random B is often in another language; `enwiki` is the English excerpt alone; `balanced` takes as
+ * many documents of each language in `--langs` (default all four) as the smallest has; `topics` is topicCorpus
+ * (synthetic documents whose every token shows their topic: the pair signal without real text's sparsity).
  */
 import { nsp } from '@pretext/objective-nsp';
 import { mlm } from '@pretext/objective-mlm';
-import { FIXTURE_BOOKS, fixtureCorpus, gutenbergBody, sharedCorporaDir, trainOnFixture } from '@pretext/objective-testing';
+import { FIXTURE_BOOKS, fixtureCorpus, gutenbergBody, sharedCorporaDir, topicCorpus, trainOnFixture } from '@pretext/objective-testing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sop } from '../src/sop.js';
@@ -25,18 +27,35 @@ const num = (name: string, fallback: number) => Number(opt(name, String(fallback
 
 const corporaDir = sharedCorporaDir(import.meta.url);
 const texts = FIXTURE_BOOKS.map((rel) => ({ id: rel, text: gutenbergBody(readFileSync(path.join(corporaDir, rel), 'utf8')) }));
-if (opt('corpus', 'books') === 'multi') {
+const which = opt('corpus', 'books');
+if (which !== 'books' && which !== 'multi') texts.length = 0;
+if (which !== 'books' && which !== 'topics') {
   const { planWikipedia, readWikipedia } = await import('@pretext/ingest-wikipedia');
-  const dumps = [
-    'wikipedia/gensim/bgwiki-latest-pages-articles-shortened.xml.bz2',
-    'wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2',
-    'wikipedia/wikiextractor-viwiki/test.xml',
-    'wikipedia/dumpster-dive/smallwiki-latest-pages-articles.xml',
-  ];
+  const dumps: Record<string, string> = {
+    bg: 'wikipedia/gensim/bgwiki-latest-pages-articles-shortened.xml.bz2',
+    en: 'wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2',
+    vi: 'wikipedia/wikiextractor-viwiki/test.xml',
+    ltg: 'wikipedia/dumpster-dive/smallwiki-latest-pages-articles.xml',
+  };
+  const languages = which === 'enwiki' ? ['en'] : opt('langs', Object.keys(dumps).join(',')).split(',');
   // The excerpts are cut mid-dump: their last page is incomplete, which the reader reports and skips.
-  for (const dump of dumps) for (const unit of await planWikipedia(path.join(corporaDir, dump))) for await (const d of readWikipedia(unit, { onError: () => {} })) texts.push({ id: d.id, text: d.text });
+  for (const lang of languages) {
+    for (const unit of await planWikipedia(path.join(corporaDir, dumps[lang]!))) for await (const d of readWikipedia(unit, { onError: () => {} })) texts.push({ id: `${lang}:${d.id}`, text: d.text });
+  }
 }
-const corpus = fixtureCorpus(texts, { vocabWords: num('vocab', 300), sentencesPerDocument: num('spd', 8) });
+let corpus = which === 'topics' ? topicCorpus({ seed: num('seed', 5) }) : fixtureCorpus(texts, { vocabWords: num('vocab', 300), sentencesPerDocument: num('spd', 8) });
+if (which === 'balanced') {
+  // As many documents of each language as the smallest has, interleaved.
+  const byLang = new Map<string, (typeof corpus.documents)[number][]>();
+  for (const doc of corpus.documents) {
+    const lang = doc.id.slice(0, doc.id.indexOf(':'));
+    byLang.set(lang, [...(byLang.get(lang) ?? []), doc]);
+  }
+  const n = Math.min(...[...byLang.values()].map((docs) => docs.length));
+  const documents = Array.from({ length: n }, (_, i) => [...byLang.values()].map((docs) => docs[i]!)).flat();
+  console.log(`balanced: ${n} documents per language (${[...byLang].map(([l, d]) => `${l} ${d.length}`).join(', ')})`);
+  corpus = { ...corpus, documents };
+}
 const single = opt('single', 'random-document') as 'random-document' | 'skip';
 const task = opt('obj', 'nsp');
 const pair = task === 'nsp' ? nsp({ singleSegment: single }) : sop({ singleSegment: single });

@@ -87,7 +87,7 @@ describe('sop objective', () => {
 
   it('composed with mlm() (ALBERT: n-grams) gives rows carrying labels and sentence_order_label', async () => {
     const c = composeObjectives([mlm({ ngram: { maxN: 3 } }), sop()]);
-    const rows: Example[] = await take(c.examples(streamDocuments(corpus.documents.slice(0, 80)), context(9)), 200);
+    const rows: Example[] = await take(c.examples(streamDocuments(corpus.documents.slice(0, 100)), context(9)), 200);
     expect(rows.length).toBe(200);
     let bad = 0;
     for (const e of rows) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_BOOKS, FIXTURE_SPECIAL, fixtureCorpus, gutenbergBody, loadFixtureCorpus, sharedCorporaDir, splitSentences, splitWords } from './corpus.js';
+import { FIXTURE_BOOKS, FIXTURE_SPECIAL, fixtureCorpus, gutenbergBody, loadFixtureCorpus, sharedCorporaDir, splitSentences, splitWords, topicCorpus } from './corpus.js';
 
 describe('fixture corpus', () => {
   it('finds the shared corpora next to the repository, and fails loudly where there is none', () => {
@@ -20,6 +20,9 @@ describe('fixture corpus', () => {
   it('splits sentences at end punctuation before a capital, and words into lower-case pieces', () => {
     expect(splitSentences('He came.  "Is it you?" she said. Yes!\nNo.')).toEqual(['He came.', '"Is it you?" she said.', 'Yes!', 'No.']);
     expect(splitWords("Holmes's pipe, 1891.")).toEqual(['holmes', "'", 's', 'pipe', ',', '1891', '.']);
+    // Any script: Cyrillic and Vietnamese words stay whole, and their capitals start sentences.
+    expect(splitWords('Đây là Việt Nam.')).toEqual(['đây', 'là', 'việt', 'nam', '.']);
+    expect(splitSentences('София е столица. Тя е голяма.')).toEqual(['София е столица.', 'Тя е голяма.']);
   });
 
   it('turns the books into documents of sentences with word starts and a deterministic vocabulary', () => {
@@ -48,5 +51,23 @@ describe('fixture corpus', () => {
 
   it('refuses texts without sentences', () => {
     expect(() => fixtureCorpus([{ id: 'empty', text: '   ' }])).toThrow(/no sentences/);
+  });
+
+  it('topicCorpus: every token of a document belongs to its one topic, seeded', () => {
+    const c = topicCorpus({ topics: 5, tokensPerTopic: 10, documents: 50, seed: 3 });
+    expect(c.vocabSize).toBe(5 + 50);
+    expect(c.documents).toHaveLength(50);
+    const topics = new Set<number>();
+    for (const d of c.documents) {
+      const topic = Math.floor((d.ids[0]! - 5) / 10);
+      topics.add(topic);
+      for (const id of d.ids) expect(Math.floor((id - 5) / 10)).toBe(topic);
+      expect(d.sentenceStarts).toHaveLength(8);
+      expect(d.ids.length).toBeGreaterThanOrEqual(48);
+      expect(d.ids.length).toBeLessThanOrEqual(80);
+    }
+    expect(topics.size).toBe(5);
+    expect(c.piece(5 + 23)).toBe('t2_3');
+    expect(topicCorpus({ topics: 5, tokensPerTopic: 10, documents: 50, seed: 3 }).documents[7]!.ids).toEqual(c.documents[7]!.ids);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmptyInputError, InputNotFoundError, type SpecialTokens, type TokenizedDocument } from '@pretext/core';
+import { EmptyInputError, InputNotFoundError, Rng, type SpecialTokens, type TokenizedDocument } from '@pretext/core';
 
 /**
  * Real-text fixtures for objective tests: books split into sentences and documents, mapped to ids with a small
@@ -65,19 +65,22 @@ export function gutenbergBody(text: string): string {
   return body;
 }
 
-/** Splits prose into sentences: after `.`, `!` or `?` (and closing quotes) followed by space and a capital or quote. */
+/**
+ * Splits prose into sentences: after `.`, `!` or `?` (and closing quotes) followed by space and an upper-case letter
+ * of any script, a digit or a quote.
+ */
 export function splitSentences(text: string): string[] {
   const flat = text.replace(/\s+/g, ' ').trim();
   if (!flat) return [];
   return flat
-    .split(/(?<=[.!?]["'”’)]*)\s+(?=["'“‘(]?[A-Z0-9])/)
+    .split(/(?<=[.!?]["'”’)]*)\s+(?=["'“‘(]?[\p{Lu}\p{Lt}\p{N}])/u)
     .map((s) => s.trim())
-    .filter((s) => /[A-Za-z0-9]/.test(s));
+    .filter((s) => /[\p{L}\p{N}]/u.test(s));
 }
 
-/** Lower-cased words, numbers and single punctuation marks. */
+/** Lower-cased words (letters and combining marks of any script), numbers and single punctuation marks. */
 export function splitWords(sentence: string): string[] {
-  return sentence.toLowerCase().match(/[a-z]+|[0-9]+|[^\sa-z0-9]/g) ?? [];
+  return sentence.toLowerCase().match(/[\p{L}\p{M}]+|\p{N}+|[^\s\p{L}\p{M}\p{N}]/gu) ?? [];
 }
 
 /** Loads the fixture books from the shared corpora and tokenizes them. */
@@ -170,4 +173,47 @@ export async function take<T>(source: AsyncIterable<T>, limit = Infinity): Promi
     if (out.length >= limit) break;
   }
   return out;
+}
+
+export interface TopicCorpusOptions {
+  /** Topics; each owns `tokensPerTopic` ids that no other topic uses. Default 20. */
+  readonly topics?: number;
+  /** Default 30. */
+  readonly tokensPerTopic?: number;
+  /** Default 2000. */
+  readonly documents?: number;
+  /** Sentences per document, each of 6–10 tokens. Default 8. */
+  readonly sentencesPerDocument?: number;
+  readonly seed?: number;
+}
+
+/**
+ * Documents whose topic shows in every token: each document draws a topic at random and all its tokens from that
+ * topic's own ids. A random segment from another document then almost always has other ids, the signal that
+ * next-sentence prediction learns from topic shifts in real text, without the millions of tokens a model needs to
+ * find it there. Objectives that relate segments across documents use it to check that their head can learn at all
+ * in a test's budget. Ids follow `FIXTURE_SPECIAL`; pieces are `t<topic>_<k>`.
+ */
+export function topicCorpus(options: TopicCorpusOptions = {}): FixtureCorpus {
+  const { topics = 20, tokensPerTopic = 30, documents: count = 2000, sentencesPerDocument = 8, seed = 1 } = options;
+  const rng = new Rng(seed);
+  const documents: TokenizedDocument[] = [];
+  for (let d = 0; d < count; d++) {
+    const first = FIRST_WORD_ID + rng.int(topics) * tokensPerTopic;
+    const ids: number[] = [];
+    const starts: number[] = [];
+    for (let s = 0; s < sentencesPerDocument; s++) {
+      starts.push(ids.length);
+      const n = rng.randint(6, 10);
+      for (let k = 0; k < n; k++) ids.push(first + rng.int(tokensPerTopic));
+    }
+    documents.push({ id: `topic-doc-${d}`, ids: Int32Array.from(ids), sentenceStarts: Int32Array.from(starts), wordStarts: new Uint8Array(ids.length).fill(1) });
+  }
+  const names = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+  return {
+    documents,
+    vocabSize: FIRST_WORD_ID + topics * tokensPerTopic,
+    special: FIXTURE_SPECIAL,
+    piece: (id) => names[id] ?? `t${Math.floor((id - FIRST_WORD_ID) / tokensPerTopic)}_${(id - FIRST_WORD_ID) % tokensPerTopic}`,
+  };
 }

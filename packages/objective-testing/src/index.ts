@@ -7,10 +7,11 @@ export {
   splitWords,
   loadFixtureCorpus,
   fixtureCorpus,
+  topicCorpus,
   streamDocuments,
   take,
 } from './corpus.js';
-export type { FixtureCorpus, FixtureCorpusOptions } from './corpus.js';
+export type { FixtureCorpus, FixtureCorpusOptions, TopicCorpusOptions } from './corpus.js';
 export { testHeadContext, testForwardContext, batchTensors, sliceBatch } from './contexts.js';
 export type { TestHeadContext, TestModelOptions } from './contexts.js';
 export { describeObjectiveConformance } from './conformance.js';
