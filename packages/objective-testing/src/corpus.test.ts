@@ -69,5 +69,13 @@ describe('fixture corpus', () => {
     expect(topics.size).toBe(5);
     expect(c.piece(5 + 23)).toBe('t2_3');
     expect(topicCorpus({ topics: 5, tokensPerTopic: 10, documents: 50, seed: 3 }).documents[7]!.ids).toEqual(c.documents[7]!.ids);
+    // By position: sentence i of every document draws from topic i.
+    const byPosition = topicCorpus({ topics: 5, tokensPerTopic: 10, documents: 20, sentencesPerDocument: 6, topicBy: 'position' });
+    for (const d of byPosition.documents) {
+      d.sentenceStarts!.forEach((start, i) => {
+        const end = d.sentenceStarts![i + 1] ?? d.ids.length;
+        for (let k = start; k < end; k++) expect(Math.floor((d.ids[k]! - 5) / 10)).toBe(i % 5);
+      });
+    }
   });
 });

@@ -185,6 +185,11 @@ export interface TopicCorpusOptions {
   /** Sentences per document, each of 6–10 tokens. Default 8. */
   readonly sentencesPerDocument?: number;
   readonly seed?: number;
+  /**
+   * `document` (default): a document draws one topic for all its sentences. `position`: sentence i of every document
+   * draws from topic i mod `topics`, so the order of two segments shows in their ids (for sentence-order objectives).
+   */
+  readonly topicBy?: 'document' | 'position';
 }
 
 /**
@@ -195,15 +200,16 @@ export interface TopicCorpusOptions {
  * in a test's budget. Ids follow `FIXTURE_SPECIAL`; pieces are `t<topic>_<k>`.
  */
 export function topicCorpus(options: TopicCorpusOptions = {}): FixtureCorpus {
-  const { topics = 20, tokensPerTopic = 30, documents: count = 2000, sentencesPerDocument = 8, seed = 1 } = options;
+  const { topics = 20, tokensPerTopic = 30, documents: count = 2000, sentencesPerDocument = 8, seed = 1, topicBy = 'document' } = options;
   const rng = new Rng(seed);
   const documents: TokenizedDocument[] = [];
   for (let d = 0; d < count; d++) {
-    const first = FIRST_WORD_ID + rng.int(topics) * tokensPerTopic;
+    const documentTopic = rng.int(topics);
     const ids: number[] = [];
     const starts: number[] = [];
     for (let s = 0; s < sentencesPerDocument; s++) {
       starts.push(ids.length);
+      const first = FIRST_WORD_ID + (topicBy === 'document' ? documentTopic : s % topics) * tokensPerTopic;
       const n = rng.randint(6, 10);
       for (let k = 0; k < n; k++) ids.push(first + rng.int(tokensPerTopic));
     }
