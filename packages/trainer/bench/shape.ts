@@ -45,5 +45,5 @@ export async function clmBench(shape: BenchShape, backendName: BackendName = 'wa
     labels: Int32Array.from({ length: seq }, () => rng.int(vocab)),
   }));
   const hostBatch: Batch = collate(examples);
-  return { backend, tf, model, session, optimizer, hostBatch };
+  return { backend, tf, model, session, optimizer, hostBatch, examples };
 }

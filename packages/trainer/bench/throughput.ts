@@ -8,7 +8,8 @@
  * reference BLAS, 3× slower again). Both sides train a pre-LayerNorm GPT with tied embeddings, tanh GELU and AdamW on random token ids (the speed
  * does not depend on the text), batch × seq tokens per step. PyTorch (Debian's python3-torch, OpenBLAS) runs with
  * OPENBLAS_CORETYPE=SkylakeX (OpenBLAS 0.3.21 mis-detects this AVX-512 CPU as Prescott and runs ~3× slower) and
- * the same number of threads as tfjs (the wasm backend is single-threaded under Node). Steps alternate between
+ * `--threads` threads; tfjs uses as many cores, through model replicas in worker threads beyond the first (the
+ * wasm backend is single-threaded under Node), as the trainer's `workers` option does. Steps alternate between
  * the two sides (so load on a shared machine hits both alike) and each reports its median after one warm-up step; the script prints tokens/s, the ratio tfjs / PyTorch, and model FLOPs
  * utilisation (6·params·tokens + attention, over the CPU's peak: cores × GHz × 64 FP32 FLOP/cycle for AVX-512 with
  * two FMA units, or --peak-gflops).
@@ -19,7 +20,10 @@ import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '../src/backend.js';
+import { collate, type Batch } from '@pretext/core';
+import { clm } from '@pretext/objective-clm';
 import { clipByGlobalNorm, globalNorm } from '../src/optimizer.js';
+import { ReplicaWorker, applyHostGradients, gradsToHost } from '../src/parallel.js';
 import { benchShape, clmBench } from './shape.js';
 
 const shape = benchShape();
@@ -35,15 +39,54 @@ function median(xs: number[]): number {
 }
 
 // --- tfjs ---------------------------------------------------------------------------------------------------
-const { backend, tf, session, optimizer, hostBatch } = await clmBench(shape, (args.get('backend') as BackendName | undefined) ?? 'wasm');
+const { backend, tf, model, session, optimizer, hostBatch, examples } = await clmBench(shape, (args.get('backend') as BackendName | undefined) ?? 'wasm');
+// With --threads N on wasm or cpu (single-threaded under Node), tfjs uses N cores as the trainer does: the batch is
+// split into N shares, N − 1 of them computed on model replicas in worker threads, the gradients summed and clipped
+// on the main thread, and every replica applies the same AdamW update (src/parallel.ts).
+const replicaCount = backend.name === 'wasm' || backend.name === 'cpu' ? Math.max(0, threads - 1) : 0;
+const shares: Batch[] = Array.from({ length: replicaCount + 1 }, (_, i) => collate(examples.filter((_, j) => j % (replicaCount + 1) === i)));
+const totals = session.counts(hostBatch);
+const replicas: ReplicaWorker[] = [];
+for (let i = 0; i < replicaCount; i++) {
+  const replica = await ReplicaWorker.start({
+    backend: backend.name,
+    model,
+    vocabSize: vocab,
+    seqLen: seq,
+    seed: 1,
+    objectives: [{ origin: clm().origin!, weight: 1 }],
+    adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1 },
+  });
+  await replica.setState(session.store.list(), optimizer);
+  replicas.push(replica);
+}
 let tfStep = 0;
-function tfjsStep(): number {
+async function tfjsStep(): Promise<number> {
   const t0 = performance.now();
-  const r = session.gradients([hostBatch], ++tfStep);
-  const norm = globalNorm(tf, r.grads);
-  clipByGlobalNorm(tf, r.grads, norm, 1);
-  optimizer.apply(r.grads, 1e-4);
-  for (const g of r.grads.values()) g.dispose();
+  if (replicas.length === 0) {
+    const r = session.gradients([hostBatch], ++tfStep);
+    const norm = globalNorm(tf, r.grads);
+    clipByGlobalNorm(tf, r.grads, norm, 1);
+    optimizer.apply(r.grads, 1e-4);
+    for (const g of r.grads.values()) g.dispose();
+  } else {
+    const step = ++tfStep;
+    const remote = replicas.map((r, i) => r.gradients([shares[i + 1]!], totals, step, i + 1));
+    const local = session.gradients([shares[0]!], step, { totals, rank: 0 });
+    const summed = gradsToHost(local.grads);
+    for (const g of local.grads.values()) g.dispose();
+    for (const other of await Promise.all(remote)) {
+      for (const [k, g] of Object.entries(other.grads)) {
+        const mine = summed[k]!;
+        for (let i = 0; i < g.length; i++) mine[i]! += g[i]!;
+      }
+    }
+    let sq = 0;
+    for (const g of Object.values(summed)) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+    const scale = Math.min(1, 1 / (Math.sqrt(sq) + 1e-6));
+    for (const r of replicas) r.apply(summed, scale, 1e-4);
+    applyHostGradients(tf, optimizer, session.store.list(), summed, scale, 1e-4);
+  }
   return (performance.now() - t0) / 1000;
 }
 const params = session.store.count();
@@ -116,7 +159,7 @@ const torchStep = async (): Promise<number> => {
 const tfTimes: number[] = [];
 const ptTimes: number[] = [];
 for (let i = 0; i <= steps; i++) {
-  const a = tfjsStep();
+  const a = await tfjsStep();
   const b = torchInfo ? await torchStep() : NaN;
   if (i > 0) {
     tfTimes.push(a);
@@ -124,6 +167,7 @@ for (let i = 0; i <= steps; i++) {
   }
 }
 child.stdin.end();
+await Promise.all(replicas.map((r) => r.close()));
 rmSync(dir, { recursive: true, force: true });
 optimizer.dispose();
 session.dispose();
