@@ -23,7 +23,7 @@ import type { BackendName } from '../src/backend.js';
 import { collate, type Batch } from '@pretext/core';
 import { clm } from '@pretext/objective-clm';
 import { clipByGlobalNorm, globalNorm } from '../src/optimizer.js';
-import { ReplicaWorker, applyHostGradients, gradsToHost } from '../src/parallel.js';
+import { ReplicaWorker, gradsToHost, hostGradientTensors } from '../src/parallel.js';
 import { benchShape, clmBench } from './shape.js';
 
 const shape = benchShape();
@@ -84,8 +84,11 @@ async function tfjsStep(): Promise<number> {
     let sq = 0;
     for (const g of Object.values(summed)) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
     const scale = Math.min(1, 1 / (Math.sqrt(sq) + 1e-6));
-    for (const r of replicas) r.apply(summed, scale, 1e-4);
-    applyHostGradients(tf, optimizer, session.store.list(), summed, scale, 1e-4);
+    // As train.ts does: this thread's tensors first, then the arrays move to the last replica without a copy.
+    const tensors = hostGradientTensors(tf, session.store.list(), summed, scale);
+    replicas.forEach((r, i) => r.apply(summed, scale, 1e-4, i === replicas.length - 1));
+    optimizer.apply(tensors, 1e-4);
+    for (const t of tensors.values()) t.dispose();
   }
   return (performance.now() - t0) / 1000;
 }

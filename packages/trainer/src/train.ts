@@ -19,7 +19,7 @@ import { generate } from './generate.js';
 import { resolveModelConfig, type ModelConfig } from './model.js';
 import { AdamW, clipByGlobalNorm, globalNorm, learningRateAt, type Schedule } from './optimizer.js';
 import { renderLossPlot, type PlotRow } from './plot.js';
-import { ReplicaWorker, applyHostGradients, gradsToHost } from './parallel.js';
+import { ReplicaWorker, gradsToHost, hostGradientTensors } from './parallel.js';
 import { Session, type Counts } from './session.js';
 
 export interface SampleOptions {
@@ -625,8 +625,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new NonFiniteLossError(n, Number.isFinite(loss) ? norm : loss, lastCheckpoint);
       const scale = r.clipNorm > 0 && norm > r.clipNorm ? r.clipNorm / (norm + 1e-6) : 1;
       const lr = lrAt(n);
-      for (const replica of replicas) replica.apply(summed, scale, lr);
-      applyHostGradients(tf, optimizer, session.store.list(), summed, scale, lr);
+      // This thread's copy first, then the arrays move to the last replica (the others get copies), so no thread
+      // waits for a clone of every gradient; each replica then runs the same update.
+      const tensors = hostGradientTensors(tf, session.store.list(), summed, scale);
+      replicas.forEach((replica, i) => replica.apply(summed, scale, lr, i === replicas.length - 1));
+      optimizer.apply(tensors, lr);
+      for (const t of tensors.values()) t.dispose();
       return { loss, norm, lr, metrics };
     };
 
