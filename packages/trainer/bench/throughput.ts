@@ -89,6 +89,8 @@ async function tfjsStep(): Promise<number> {
     replicas.forEach((r, i) => r.apply(summed, scale, 1e-4, i === replicas.length - 1));
     optimizer.apply(tensors, 1e-4);
     for (const t of tensors.values()) t.dispose();
+    // The step ends when every replica has applied the update too (it would otherwise run into PyTorch's step).
+    await Promise.all(replicas.map((r) => r.idle()));
   }
   return (performance.now() - t0) / 1000;
 }

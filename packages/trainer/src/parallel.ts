@@ -34,7 +34,8 @@ export type WorkerRequest =
   | { readonly type: 'init'; readonly init: WorkerInit }
   | { readonly type: 'state'; readonly weights: Record<string, Float32Array>; readonly m: Record<string, Float32Array>; readonly v: Record<string, Float32Array>; readonly step: number }
   | { readonly type: 'grads'; readonly batches: Batch[]; readonly totals: Counts; readonly step: number; readonly rank: number }
-  | { readonly type: 'apply'; readonly grads: Record<string, Float32Array>; readonly scale: number; readonly lr: number };
+  | { readonly type: 'apply'; readonly grads: Record<string, Float32Array>; readonly scale: number; readonly lr: number }
+  | { readonly type: 'sync' };
 
 export type WorkerReply =
   | { readonly type: 'ready' }
@@ -120,6 +121,11 @@ export class ReplicaWorker {
       this.pending = { resolve, reject };
       this.worker.postMessage(message, transfer);
     });
+  }
+
+  /** Resolves once the replica has handled every earlier message (an `apply` runs without a reply). */
+  async idle(): Promise<void> {
+    await this.request({ type: 'sync' });
   }
 
   /** Copies the main replica's weights and optimizer state (at the start and after a resume). */

@@ -48,6 +48,8 @@ async function handle(message: WorkerRequest): Promise<WorkerReply | null> {
       applyHostGradients(session!.tf, optimizer!, session!.store.list(), message.grads, message.scale, message.lr);
       return null;
     }
+    case 'sync':
+      return { type: 'ready' };
   }
 }
 
