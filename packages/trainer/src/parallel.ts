@@ -146,7 +146,6 @@ export class ReplicaWorker {
     return this.request({ type: 'grads', batches, totals, step, rank }).then((r) => r as WorkerGradients);
   }
 
-  /** Sends the summed gradients; the replica applies the same update as the main thread. */
   /**
    * Sends the summed gradients for the replica's AdamW update. With `transfer` the arrays move to the worker without
    * a copy and are unusable here afterwards (structured-cloning 21 MB took ~100 ms of the main thread per step at

@@ -628,9 +628,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       // This thread's copy first, then the arrays move to the last replica (the others get copies), so no thread
       // waits for a clone of every gradient; each replica then runs the same update.
       const tensors = hostGradientTensors(tf, session.store.list(), summed, scale);
-      replicas.forEach((replica, i) => replica.apply(summed, scale, lr, i === replicas.length - 1));
-      optimizer.apply(tensors, lr);
-      for (const t of tensors.values()) t.dispose();
+      try {
+        replicas.forEach((replica, i) => replica.apply(summed, scale, lr, i === replicas.length - 1));
+        optimizer.apply(tensors, lr);
+      } finally {
+        for (const t of tensors.values()) t.dispose();
+      }
       return { loss, norm, lr, metrics };
     };
 
