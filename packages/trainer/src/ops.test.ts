@@ -2,7 +2,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TF, Tensor } from '@pretext/core';
 import { selectBackend } from './backend.js';
 import { createOps, type Ops } from './ops.js';
-import { wasmBatchedMatMul } from './wasm-matmul.js';
 
 let tf: TF;
 let ops: Ops;
@@ -99,25 +98,5 @@ describe('backend-tuned ops', () => {
     const table = tf.randomNormal([5, 3]);
     const ids = tf.tensor1d([0, 4, 4], 'int32');
     expect(maxDiff(ops.objectiveTf.gather(table, ids), tf.gather(table, ids))).toBe(0);
-  });
-
-  it('batched matMul on wasm runs per-matrix products on heap views: same values, no leaked tensors or heap', () => {
-    const batched = wasmBatchedMatMul(tf);
-    expect(batched).not.toBeNull();
-    const a = tf.randomNormal([2, 3, 9, 5], 0, 1, 'float32', 11);
-    const b = tf.randomNormal([2, 3, 5, 4], 0, 1, 'float32', 12);
-    const out = batched!(a, b);
-    expect(out.shape).toEqual([2, 3, 9, 4]);
-    expect(maxDiff(out, tf.matMul(a, b))).toBeLessThan(1e-5);
-    // Each view is unregistered after its product, which also drops XNNPACK's packed copy of the weights
-    // (256 KiB per matrix here): 100 products of 8 matrices would add 200 MiB to the heap if that leaked.
-    const big = tf.randomNormal([8, 64, 256]);
-    const weights = tf.randomNormal([8, 256, 256]);
-    tf.dispose(batched!(big, weights));
-    const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
-    const tensors = tf.memory().numTensors;
-    for (let i = 0; i < 100; i++) tf.dispose(batched!(big, weights));
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length).toBe(heap);
   });
 });
