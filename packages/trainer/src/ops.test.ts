@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TF, Tensor } from '@pretext/core';
 import { selectBackend } from './backend.js';
 import { createOps, type Ops } from './ops.js';
+import { maxDiff, weightedGrads } from './tensors.test-helper.js';
 
 let tf: TF;
 let ops: Ops;
@@ -10,22 +11,7 @@ beforeAll(async () => {
   ops = createOps(tf, 'wasm');
 });
 
-function maxDiff(a: Tensor, b: Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
-  expect(x.length).toBe(y.length);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
-
-/** Gradients of sum(f(inputs) · w) for a fixed random w, so every output element matters. */
-function grads(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): Tensor[] {
-  return tf.tidy(() => {
-    const w = tf.randomNormal(f(...inputs).shape, 0, 1, 'float32', 5);
-    return tf.grads((...xs: Tensor[]) => tf.sum(tf.mul(f(...xs), w)))(inputs);
-  });
-}
+const grads = (f: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): Tensor[] => weightedGrads(tf, f, inputs);
 
 describe('backend-tuned ops', () => {
   it('matMul (2-D and single-matrix products without transposed kernels, batched ones with them) has the same values and gradients as tf.matMul', () => {

@@ -1,21 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TF, Tensor } from '@pretext/core';
+import type { TF } from '@pretext/core';
 import { selectBackend } from './backend.js';
+import { maxDiff, weightedGrads } from './tensors.test-helper.js';
 import { wasmBatchedMatMul } from './wasm-matmul.js';
 
 let tf: TF;
 beforeAll(async () => {
   tf = (await selectBackend({ backend: 'wasm' })).tf;
 });
-
-function maxDiff(a: Tensor, b: Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
-  expect(x.length).toBe(y.length);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
-}
 
 describe('wasm batched matMul on heap views', () => {
   it('gives tf.matMul\'s values and gradients for rank-3 and rank-4 batches', () => {
@@ -30,9 +22,8 @@ describe('wasm batched matMul on heap views', () => {
       const out = batched!(a, b);
       expect(out.shape).toEqual([...shapeA.slice(0, -1), shapeB[shapeB.length - 1]!]);
       expect(maxDiff(out, tf.matMul(a, b))).toBeLessThan(1e-5);
-      const w = tf.randomNormal(out.shape, 0, 1, 'float32', 13);
-      const fast = tf.grads((x: Tensor, y: Tensor) => tf.sum(tf.mul(batched!(x, y), w)))([a, b]);
-      const ref = tf.grads((x: Tensor, y: Tensor) => tf.sum(tf.mul(tf.matMul(x, y), w)))([a, b]);
+      const fast = weightedGrads(tf, (x, y) => batched!(x!, y!), [a, b]);
+      const ref = weightedGrads(tf, (x, y) => tf.matMul(x!, y!), [a, b]);
       expect(maxDiff(fast[0]!, ref[0]!)).toBeLessThan(1e-4);
       expect(maxDiff(fast[1]!, ref[1]!)).toBeLessThan(1e-4);
     }
