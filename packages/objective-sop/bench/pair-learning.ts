@@ -50,7 +50,9 @@ if (which === 'balanced') {
   const byLang = new Map<string, (typeof corpus.documents)[number][]>();
   for (const doc of corpus.documents) {
     const lang = doc.id.slice(0, doc.id.indexOf(':'));
-    byLang.set(lang, [...(byLang.get(lang) ?? []), doc]);
+    const docs = byLang.get(lang) ?? [];
+    docs.push(doc);
+    byLang.set(lang, docs);
   }
   const n = Math.min(...[...byLang.values()].map((docs) => docs.length));
   const documents = Array.from({ length: n }, (_, i) => [...byLang.values()].map((docs) => docs[i]!)).flat();
