@@ -1,7 +1,9 @@
 /**
  * Next-sentence prediction alone on synthetic topic documents with a deliberately simple pair builder, the twin of
  * bench/nsp-simple-torch.py (the same task, model shape, initialisation and optimiser in PyTorch), so the two
- * trainers can be compared on one task (docs/fine-tuning.md, "the [CLS] plateau").
+ * trainers can be compared on one task (docs/fine-tuning.md, "the [CLS] plateau"). The two draw their own initial
+ * weights and batches, and at this learning rate the outcome depends mostly on the initial weights; bench/nsp-parity.ts
+ * gives both the same weights and batches and shows the trainers agree step by step.
  * Documents: 2000, each of one random topic out of 20, 8 sentences of 6–10 ids drawn from the topic's 30 ids.
  * A pair: A = the first k sentences (k uniform in 1..7); B = the rest (label 0) or, half the time, a random
  * document's sentences from a random start (label 1); the longer side trimmed to 61 tokens.

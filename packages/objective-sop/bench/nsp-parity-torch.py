@@ -1,0 +1,112 @@
+"""
+The PyTorch half of bench/nsp-parity.ts: loads its initial weights (our parameter names, mapped onto a post-LN
+BERT built from torch.nn layers) and its batches, trains with the same AdamW (decay only where ours decays),
+warm-up and clipping, and prints both trajectories side by side.
+  /usr/bin/python3 bench/nsp-parity-torch.py DIR [TORCH_INIT_SEED]
+With TORCH_INIT_SEED, the weights are drawn by PyTorch (normal 0.02, zero biases) instead of loaded from DIR.
+Needs apt-get install -y python3-torch.
+"""
+import json, struct, sys
+import torch
+
+torch.set_num_threads(1)
+out = sys.argv[1]
+ours = json.load(open(f'{out}/ours.json'))
+steps, lr = ours['steps'], ours['lr']
+L, B, d, layers, heads = 64, 16, 64, 2, 2
+
+
+def safetensors(file):
+    raw = open(file, 'rb').read()
+    n = struct.unpack('<Q', raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop('__metadata__', {})
+    body = raw[8 + n:]
+    tensors = {k: torch.frombuffer(bytearray(body[v['data_offsets'][0]:v['data_offsets'][1]]), dtype=torch.float32).reshape(v['shape']) for k, v in header.items()}
+    return tensors, meta
+
+
+w, meta = safetensors(f'{out}/init.safetensors')
+V = w['backbone/wte'].shape[0]
+
+
+class M(torch.nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.wte = torch.nn.Embedding(V, d); s.wpe = torch.nn.Embedding(L, d); s.wtt = torch.nn.Embedding(2, d)
+        s.ln = torch.nn.LayerNorm(d, eps=1e-12)
+        s.enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(d, heads, 2 * d, 0.0, activation='gelu', batch_first=True, layer_norm_eps=1e-12), layers, enable_nested_tensor=False)
+        s.pool = torch.nn.Linear(d, d); s.cls = torch.nn.Linear(d, 2)
+
+    def forward(s, ids, tt, m):
+        x = s.ln(s.wte(ids) + s.wpe(torch.arange(L))[None] + s.wtt(tt))
+        h = s.enc(x, src_key_padding_mask=(m == 0))
+        return s.cls(torch.tanh(s.pool(h[:, 0])))
+
+
+model = M()
+# Our kernels are [in, out] (x·W); torch's Linear weights are [out, in].
+ours_to_torch = {'backbone/wte': 'wte.weight', 'backbone/wpe': 'wpe.weight', 'backbone/wtt': 'wtt.weight', 'backbone/emb_ln/gamma': 'ln.weight', 'backbone/emb_ln/beta': 'ln.bias',
+                 'nsp/pooler/kernel': 'pool.weight', 'nsp/pooler/bias': 'pool.bias', 'nsp/classifier/kernel': 'cls.weight', 'nsp/classifier/bias': 'cls.bias'}
+for i in range(layers):
+    p, t = f'backbone/h{i}', f'enc.layers.{i}'
+    ours_to_torch.update({f'{p}/attn/proj/kernel': f'{t}.self_attn.out_proj.weight', f'{p}/attn/proj/bias': f'{t}.self_attn.out_proj.bias',
+                          f'{p}/ln_1/gamma': f'{t}.norm1.weight', f'{p}/ln_1/beta': f'{t}.norm1.bias', f'{p}/ln_2/gamma': f'{t}.norm2.weight', f'{p}/ln_2/beta': f'{t}.norm2.bias',
+                          f'{p}/mlp/fc/kernel': f'{t}.linear1.weight', f'{p}/mlp/fc/bias': f'{t}.linear1.bias', f'{p}/mlp/proj/kernel': f'{t}.linear2.weight', f'{p}/mlp/proj/bias': f'{t}.linear2.bias'})
+state = {}
+for k, v in w.items():
+    if '/attn/' in k and k.split('/')[-2] in ('q', 'k', 'v'):
+        continue
+    state[ours_to_torch[k]] = v.T.contiguous() if k.endswith('kernel') else v
+for i in range(layers):
+    p = f'backbone/h{i}/attn'
+    state[f'enc.layers.{i}.self_attn.in_proj_weight'] = torch.cat([w[f'{p}/{x}/kernel'].T for x in 'qkv'])
+    state[f'enc.layers.{i}.self_attn.in_proj_bias'] = torch.cat([w[f'{p}/{x}/bias'] for x in 'qkv'])
+model.load_state_dict(state, strict=True)
+if len(sys.argv) > 2:
+    # Our batches from PyTorch's own initialisation (seeded), to see how much the starting point alone decides.
+    torch.manual_seed(int(sys.argv[2]))
+    for q in model.modules():
+        if isinstance(q, (torch.nn.Linear, torch.nn.Embedding)): torch.nn.init.normal_(q.weight, std=0.02)
+        if isinstance(q, torch.nn.Linear) and q.bias is not None: torch.nn.init.zeros_(q.bias)
+    for l in model.enc.layers: torch.nn.init.normal_(l.self_attn.in_proj_weight, std=0.02); torch.nn.init.zeros_(l.self_attn.in_proj_bias)
+
+decayed = set(meta['decay'].split(','))
+torch_decay = set()
+for k in decayed:
+    if '/attn/' in k and k.split('/')[-2] in ('q', 'k', 'v'):
+        torch_decay.add(f"enc.layers.{k.split('/')[1][1:]}.self_attn.in_proj_weight")
+    else:
+        torch_decay.add(ours_to_torch[k])
+named = dict(model.named_parameters())
+opt = torch.optim.AdamW([{'params': [named[n] for n in named if n in torch_decay], 'weight_decay': 0.01},
+                         {'params': [named[n] for n in named if n not in torch_decay], 'weight_decay': 0.0}], lr=lr, betas=(0.9, 0.999), eps=1e-8)
+
+
+def batches(file, size):
+    a = torch.frombuffer(bytearray(open(file, 'rb').read()), dtype=torch.int32).long()
+    per = size * L * 3 + size
+    for s in range(a.numel() // per):
+        x = a[s * per:(s + 1) * per]
+        ids, tt, m = (x[j * size * L:(j + 1) * size * L].reshape(size, L) for j in range(3))
+        yield ids, tt, m, x[3 * size * L:]
+
+
+val = next(batches(f'{out}/val.bin', 256))
+print('step  ours: loss  norm     val loss  val acc  | torch: loss  norm     val loss  val acc')
+rows = {r['step']: r for r in ours['rows']}
+for step, (ids, tt, m, y) in enumerate(batches(f'{out}/batches.bin', B), start=1):
+    loss = torch.nn.functional.cross_entropy(model(ids, tt, m), y)
+    opt.zero_grad(); loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item()
+    for g in opt.param_groups: g['lr'] = lr * min(1, step / 20)
+    opt.step()
+    r = rows[step]
+    line = f"{step:<5} {r['loss']:.4f}  {r['norm']:.4f}"
+    if step % 50 == 0 or step == 1:
+        with torch.no_grad():
+            lo = model(*val[:3])
+            vl, va = torch.nn.functional.cross_entropy(lo, val[3]).item(), (lo.argmax(1) == val[3]).float().mean().item()
+        print(f"{line}  {r['valLoss']:.4f}    {r['valAccuracy']:.4f}   | {loss.item():.4f}  {norm:.4f}  {vl:.4f}    {va:.4f}")
+    elif step <= 10:
+        print(f"{line}                     | {loss.item():.4f}  {norm:.4f}")

@@ -1,0 +1,91 @@
+/**
+ * Step-by-step parity of this trainer with PyTorch on next-sentence prediction: the same initial weights, the same
+ * batches, the same AdamW, warm-up and clipping, so any difference in the loss trajectories comes from the
+ * numerics of the two stacks, not from data or initialisation. The PyTorch half is bench/nsp-parity-torch.py.
+ *
+ *   npx tsx --conditions=@pretext/source bench/nsp-parity.ts --out /tmp/parity [--steps 300] [--lr 2e-3] [--seed 1]
+ *   /usr/bin/python3 bench/nsp-parity-torch.py /tmp/parity
+ *
+ * Writes DIR/init.safetensors (our parameter names), DIR/batches.bin (int32: per step input_ids, token_type_ids,
+ * attention_mask, labels), DIR/val.bin and DIR/ours.json (per-step training loss, gradient norm, validation rows).
+ * The task is bench/nsp-simple.ts's: topic documents, B the continuation or a random document's tail.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Rng, collate, composeObjectives, type Batch, type Example, type Tensor } from '@pretext/core';
+import { nsp } from '@pretext/objective-nsp';
+import { AdamW, Session, clipByGlobalNorm, globalNorm, resolveModelConfig, selectBackend, writeSafetensors, type NamedTensor } from '@pretext/trainer';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1]! : fallback);
+const out = opt('out', '');
+if (!out) throw new Error('--out DIR is required (where the weights, batches and losses go for nsp-parity-torch.py)');
+const steps = Number(opt('steps', '300'));
+const lr = Number(opt('lr', '2e-3'));
+const seed = Number(opt('seed', '1'));
+const T = 20;
+const P = 30;
+const L = 64;
+const B = 16;
+const V = 5 + T * P;
+
+const rng = new Rng(seed);
+const docs = Array.from({ length: 2000 }, () => {
+  const t = rng.int(T);
+  return Array.from({ length: 8 }, () => Array.from({ length: rng.randint(6, 10) }, () => 5 + t * P + rng.int(P)));
+});
+function example(): Example {
+  const d = docs[rng.int(docs.length)]!;
+  const k = 1 + rng.int(7);
+  const a = d.slice(0, k).flat();
+  const negative = rng.float() < 0.5;
+  const b = negative ? docs[rng.int(docs.length)]!.slice(rng.int(8)).flat() : d.slice(k).flat();
+  while (a.length + b.length > L - 3) (a.length > b.length ? a : b).pop();
+  const ids = [2, ...a, 3, ...b, 3];
+  const input_ids = new Int32Array(L);
+  input_ids.set(ids);
+  const attention_mask = new Uint8Array(L).fill(1, 0, ids.length);
+  const token_type_ids = new Int32Array(L).fill(1, a.length + 2, ids.length);
+  return { input_ids, attention_mask, token_type_ids, next_sentence_label: negative ? 1 : 0 };
+}
+const batchOf = (n: number): Batch => collate(Array.from({ length: n }, example));
+const flat = (bs: Batch[]): Int32Array => {
+  const parts: number[] = [];
+  for (const b of bs) for (const c of ['input_ids', 'token_type_ids', 'attention_mask', 'next_sentence_label']) parts.push(...b.columns[c]!);
+  return Int32Array.from(parts);
+};
+
+const backend = await selectBackend({ backend: 'wasm' });
+const { tf } = backend;
+const model = resolveModelConfig({ architecture: 'encoder', dModel: 64, nLayers: 2, nHeads: 2, dFF: 128, maxPositions: L, dropout: 0, typeVocabSize: 2 }, 'encoder');
+const session = new Session({ tf, backend: backend.name, composition: composeObjectives([nsp()]), model, vocabSize: V, seqLen: L, seed });
+const params = session.store.list();
+const optimizer = new AdamW(tf, params, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
+
+await mkdir(out, { recursive: true });
+const weights = new Map<string, NamedTensor>();
+for (const p of params) weights.set(p.name, { dtype: 'F32', shape: p.variable.shape, data: p.variable.dataSync() as Float32Array });
+await writeSafetensors(path.join(out, 'init.safetensors'), weights, { decay: params.filter((p) => p.decay).map((p) => p.name).join(',') });
+
+const val = batchOf(256);
+const train = Array.from({ length: steps }, () => batchOf(B));
+await writeFile(path.join(out, 'val.bin'), flat([val]));
+await writeFile(path.join(out, 'batches.bin'), flat(train));
+
+const rows: { step: number; loss: number; norm: number; valLoss?: number; valAccuracy?: number }[] = [];
+const evaluate = () => {
+  const r = session.evaluate([val]);
+  return { valLoss: r.values['nsp.nsp']!, valAccuracy: r.values['nsp.accuracy']! };
+};
+for (let step = 1; step <= steps; step++) {
+  const r = session.gradients([train[step - 1]!], step, { training: false });
+  const grads = r.grads as Map<string, Tensor>;
+  const norm = globalNorm(tf, grads);
+  clipByGlobalNorm(tf, grads, norm, 1);
+  optimizer.apply(grads, lr * Math.min(1, step / 20));
+  for (const g of grads.values()) g.dispose();
+  rows.push({ step, loss: r.loss, norm, ...(step % 50 === 0 || step === 1 ? evaluate() : {}) });
+}
+await writeFile(path.join(out, 'ours.json'), JSON.stringify({ steps, lr, rows }));
+console.log('step  loss    norm     val loss  val acc');
+for (const r of rows) if (r.valLoss !== undefined || r.step <= 5) console.log(`${String(r.step).padEnd(5)} ${r.loss.toFixed(4)}  ${r.norm.toFixed(4)}  ${r.valLoss?.toFixed(4) ?? ''}    ${r.valAccuracy?.toFixed(4) ?? ''}`);
