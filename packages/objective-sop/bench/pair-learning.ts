@@ -6,13 +6,15 @@
  *
  *   npx tsx --conditions=@pretext/source bench/pair-learning.ts [--obj nsp|sop] [--mlm] [--steps 400] [--lr 3e-3]
  *     [--init 0.125] [--preln] [--d 64] [--layers 2] [--seq 64] [--batch 16] [--every 100] [--single skip]
- *     [--corpus books|multi|enwiki|balanced|topics|order] [--langs en,ltg] [--vocab 300] [--spd 8] [--seed 5]
+ *     [--corpus books|multi|enwiki|balanced|topics|order|files] [--langs en,ltg] [--files a.txt,b.txt] [--vocab 300]
+ *     [--spd 8] [--seed 5]
  *
  * `--corpus multi` adds the Wikipedia excerpts of the shared corpora (Bulgarian, English, Latgalian, Vietnamese) to
  * the books, so a random B is often in another language; `enwiki` is the English excerpt alone; `balanced` takes as
  * many documents of each language in `--langs` (default all four) as the smallest has; `topics` is topicCorpus
  * (synthetic documents whose every token shows their topic: the pair signal without real text's sparsity); `order` is
- * topicCorpus by position (sentence i draws from topic i, so segment order shows).
+ * topicCorpus by position (sentence i draws from topic i, so segment order shows); `files` reads the `--files` (paths
+ * in the shared corpora; Gutenberg licence text stripped) and takes as many documents of each as the smallest has.
  */
 import { nsp } from '@pretext/objective-nsp';
 import { mlm } from '@pretext/objective-mlm';
@@ -30,7 +32,11 @@ const corporaDir = sharedCorporaDir(import.meta.url);
 const texts = FIXTURE_BOOKS.map((rel) => ({ id: rel, text: gutenbergBody(readFileSync(path.join(corporaDir, rel), 'utf8')) }));
 const which = opt('corpus', 'books');
 if (which !== 'books' && which !== 'multi') texts.length = 0;
-if (which !== 'books' && which !== 'topics' && which !== 'order') {
+if (which === 'files') {
+  for (const rel of opt('files', '').split(',').filter(Boolean)) {
+    texts.push({ id: `${path.basename(rel)}:0`, text: gutenbergBody(readFileSync(path.join(corporaDir, rel), 'utf8')) });
+  }
+} else if (which !== 'books' && which !== 'topics' && which !== 'order') {
   const { planWikipedia, readWikipedia } = await import('@pretext/ingest-wikipedia');
   const dumps: Record<string, string> = {
     bg: 'wikipedia/gensim/bgwiki-latest-pages-articles-shortened.xml.bz2',
@@ -45,7 +51,7 @@ if (which !== 'books' && which !== 'topics' && which !== 'order') {
   }
 }
 let corpus = which === 'topics' || which === 'order' ? topicCorpus({ seed: num('seed', 5), topicBy: which === 'order' ? 'position' : 'document' }) : fixtureCorpus(texts, { vocabWords: num('vocab', 300), sentencesPerDocument: num('spd', 8) });
-if (which === 'balanced') {
+if (which === 'balanced' || which === 'files') {
   // As many documents of each language as the smallest has, interleaved.
   const byLang = new Map<string, (typeof corpus.documents)[number][]>();
   for (const doc of corpus.documents) {

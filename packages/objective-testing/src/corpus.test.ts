@@ -23,6 +23,9 @@ describe('fixture corpus', () => {
     // Any script: Cyrillic and Vietnamese words stay whole, and their capitals start sentences.
     expect(splitWords('Đây là Việt Nam.')).toEqual(['đây', 'là', 'việt', 'nam', '.']);
     expect(splitSentences('София е столица. Тя е голяма.')).toEqual(['София е столица.', 'Тя е голяма.']);
+    // Japanese puts no space after its full stop; closing brackets stay with their sentence.
+    expect(splitSentences('吾輩は猫である。名前はまだ無い。「どこで生れたか」とんと見当がつかぬ。')).toEqual(['吾輩は猫である。', '名前はまだ無い。', '「どこで生れたか」とんと見当がつかぬ。']);
+    expect(splitSentences('「そうか。」と言った。「行こう。」「はい。」')).toEqual(['「そうか。」と言った。', '「行こう。」', '「はい。」']);
   });
 
   it('turns the books into documents of sentences with word starts and a deterministic vocabulary', () => {

@@ -67,13 +67,14 @@ export function gutenbergBody(text: string): string {
 
 /**
  * Splits prose into sentences: after `.`, `!` or `?` (and closing quotes) followed by space and an upper-case letter
- * of any script, a digit or a quote.
+ * of any script, a digit or a quote; and after the CJK full stops `。！？`, which need no space since Chinese and
+ * Japanese write none; a quotation closed after its full stop (`「…。」と言った。`) splits only where a new one opens.
  */
 export function splitSentences(text: string): string[] {
   const flat = text.replace(/\s+/g, ' ').trim();
   if (!flat) return [];
   return flat
-    .split(/(?<=[.!?]["'”’)]*)\s+(?=["'“‘(]?[\p{Lu}\p{Lt}\p{N}])/u)
+    .split(/(?<=[.!?]["'”’)]*)\s+(?=["'“‘(]?[\p{Lu}\p{Lt}\p{N}])|(?<=[。！？])\s*(?=[^\s」』）。！？])|(?<=[。！？][」』）]+)\s*(?=[「『（])/u)
     .map((s) => s.trim())
     .filter((s) => /[\p{L}\p{N}]/u.test(s));
 }
