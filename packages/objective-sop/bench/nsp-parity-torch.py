@@ -12,8 +12,9 @@ import torch
 torch.set_num_threads(1)
 out = sys.argv[1]
 ours = json.load(open(f'{out}/ours.json'))
-steps, lr = ours['steps'], ours['lr']
-L, B, d, layers, heads = 64, 16, 64, 2, 2
+steps, lr, L, with_mlm = ours['steps'], ours['lr'], ours.get('seqLen', 64), ours.get('mlm', False)
+B, d, layers, heads = 16, 64, 2, 2
+gelu = lambda x: torch.nn.functional.gelu(x, approximate='tanh')  # ours is the tanh approximation
 
 
 def safetensors(file):
@@ -35,19 +36,26 @@ class M(torch.nn.Module):
         super().__init__()
         s.wte = torch.nn.Embedding(V, d); s.wpe = torch.nn.Embedding(L, d); s.wtt = torch.nn.Embedding(2, d)
         s.ln = torch.nn.LayerNorm(d, eps=1e-12)
-        s.enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(d, heads, 2 * d, 0.0, activation='gelu', batch_first=True, layer_norm_eps=1e-12), layers, enable_nested_tensor=False)
+        s.enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(d, heads, 2 * d, 0.0, activation=gelu, batch_first=True, layer_norm_eps=1e-12), layers, enable_nested_tensor=False)
         s.pool = torch.nn.Linear(d, d); s.cls = torch.nn.Linear(d, 2)
+        if with_mlm:
+            # BERT's MLM head: dense, GELU, LayerNorm, then logits tied to the word embeddings plus a bias.
+            s.mlm_t = torch.nn.Linear(d, d); s.mlm_ln = torch.nn.LayerNorm(d, eps=1e-12); s.mlm_bias = torch.nn.Parameter(torch.zeros(V))
 
     def forward(s, ids, tt, m):
         x = s.ln(s.wte(ids) + s.wpe(torch.arange(L))[None] + s.wtt(tt))
         h = s.enc(x, src_key_padding_mask=(m == 0))
-        return s.cls(torch.tanh(s.pool(h[:, 0])))
+        pair = s.cls(torch.tanh(s.pool(h[:, 0])))
+        if not with_mlm:
+            return pair, None
+        return pair, s.mlm_ln(gelu(s.mlm_t(h))) @ s.wte.weight.T + s.mlm_bias
 
 
 model = M()
 # Our kernels are [in, out] (x·W); torch's Linear weights are [out, in].
 ours_to_torch = {'backbone/wte': 'wte.weight', 'backbone/wpe': 'wpe.weight', 'backbone/wtt': 'wtt.weight', 'backbone/emb_ln/gamma': 'ln.weight', 'backbone/emb_ln/beta': 'ln.bias',
-                 'nsp/pooler/kernel': 'pool.weight', 'nsp/pooler/bias': 'pool.bias', 'nsp/classifier/kernel': 'cls.weight', 'nsp/classifier/bias': 'cls.bias'}
+                 'nsp/pooler/kernel': 'pool.weight', 'nsp/pooler/bias': 'pool.bias', 'nsp/classifier/kernel': 'cls.weight', 'nsp/classifier/bias': 'cls.bias',
+                 'mlm/transform/kernel': 'mlm_t.weight', 'mlm/transform/bias': 'mlm_t.bias', 'mlm/transform/gamma': 'mlm_ln.weight', 'mlm/transform/beta': 'mlm_ln.bias', 'mlm/output/bias': 'mlm_bias'}
 for i in range(layers):
     p, t = f'backbone/h{i}', f'enc.layers.{i}'
     ours_to_torch.update({f'{p}/attn/proj/kernel': f'{t}.self_attn.out_proj.weight', f'{p}/attn/proj/bias': f'{t}.self_attn.out_proj.bias',
@@ -85,28 +93,44 @@ opt = torch.optim.AdamW([{'params': [named[n] for n in named if n in torch_decay
 
 def batches(file, size):
     a = torch.frombuffer(bytearray(open(file, 'rb').read()), dtype=torch.int32).long()
-    per = size * L * 3 + size
+    per = size * L * 4 + size
     for s in range(a.numel() // per):
         x = a[s * per:(s + 1) * per]
-        ids, tt, m = (x[j * size * L:(j + 1) * size * L].reshape(size, L) for j in range(3))
-        yield ids, tt, m, x[3 * size * L:]
+        ids, tt, m, labels = (x[j * size * L:(j + 1) * size * L].reshape(size, L) for j in range(4))
+        yield ids, tt, m, labels, x[4 * size * L:]
+
+
+def losses(ids, tt, m, labels, y):
+    pair, vocab = model(ids, tt, m)
+    nsp = torch.nn.functional.cross_entropy(pair, y)
+    mlm = torch.nn.functional.cross_entropy(vocab.reshape(-1, V), labels.reshape(-1), ignore_index=-100) if with_mlm else None
+    return pair, vocab, nsp, mlm
 
 
 val = next(batches(f'{out}/val.bin', 256))
-print('step  ours: loss  norm     val loss  val acc  | torch: loss  norm     val loss  val acc')
+print(f'validation: {val[4].float().mean().item():.3f} of the pairs are label 1 (random B)')
+print('step  ours: loss  norm     nsp val loss, acc  (mlm val loss, acc) | torch: the same')
 rows = {r['step']: r for r in ours['rows']}
-for step, (ids, tt, m, y) in enumerate(batches(f'{out}/batches.bin', B), start=1):
-    loss = torch.nn.functional.cross_entropy(model(ids, tt, m), y)
+f = lambda *xs: '  '.join(f'{x:.4f}' for x in xs)
+for step, (ids, tt, m, labels, y) in enumerate(batches(f'{out}/batches.bin', B), start=1):
+    _, _, nsp, mlm = losses(ids, tt, m, labels, y)
+    loss = nsp + mlm if with_mlm else nsp
     opt.zero_grad(); loss.backward()
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item()
     for g in opt.param_groups: g['lr'] = lr * min(1, step / 20)
     opt.step()
-    r = rows[step]
-    line = f"{step:<5} {r['loss']:.4f}  {r['norm']:.4f}"
-    if step % 50 == 0 or step == 1:
+    # Without our rows (nsp-parity.ts --data-only), PyTorch alone, validated every 50 steps.
+    r = rows.get(step, {'loss': float('nan'), 'norm': float('nan'), **({'valLoss': float('nan'), 'valAccuracy': float('nan'), 'mlmLoss': float('nan'), 'mlmAccuracy': float('nan')} if step % 50 == 0 or step == 1 else {})})
+    line = f"{step:<5} {f(r['loss'], r['norm'])}"
+    if 'valLoss' in r:
         with torch.no_grad():
-            lo = model(*val[:3])
-            vl, va = torch.nn.functional.cross_entropy(lo, val[3]).item(), (lo.argmax(1) == val[3]).float().mean().item()
-        print(f"{line}  {r['valLoss']:.4f}    {r['valAccuracy']:.4f}   | {loss.item():.4f}  {norm:.4f}  {vl:.4f}    {va:.4f}")
+            pair, vocab, vl, ml = losses(*val)
+            va = (pair.argmax(1) == val[4]).float().mean().item()
+            mine = [r['valLoss'], r['valAccuracy']] + ([r['mlmLoss'], r['mlmAccuracy']] if with_mlm else [])
+            theirs = [vl.item(), va]
+            if with_mlm:
+                picked = val[3] != -100
+                theirs += [ml.item(), (vocab.argmax(-1)[picked] == val[3][picked]).float().mean().item()]
+        print(f"{line}  {f(*mine)} | {f(loss.item(), norm, *theirs)}")
     elif step <= 10:
-        print(f"{line}                     | {loss.item():.4f}  {norm:.4f}")
+        print(f"{line}  {' ' * 8 * (4 if with_mlm else 2)}| {f(loss.item(), norm)}")

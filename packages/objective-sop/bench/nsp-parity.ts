@@ -4,16 +4,22 @@
  * numerics of the two stacks, not from data or initialisation. The PyTorch half is bench/nsp-parity-torch.py.
  *
  *   npx tsx --conditions=@pretext/source bench/nsp-parity.ts --out /tmp/parity [--steps 300] [--lr 2e-3] [--seed 1]
+ *     [--text enwiki] [--mlm] [--vocab 5000] [--seq 64] [--data-only]
  *   /usr/bin/python3 bench/nsp-parity-torch.py /tmp/parity
  *
  * Writes DIR/init.safetensors (our parameter names), DIR/batches.bin (int32: per step input_ids, token_type_ids,
- * attention_mask, labels), DIR/val.bin and DIR/ours.json (per-step training loss, gradient norm, validation rows).
- * The task is bench/nsp-simple.ts's: topic documents, B the continuation or a random document's tail.
+ * attention_mask, mlm labels (−100 where none), next-sentence labels), DIR/val.bin and DIR/ours.json (per-step
+ * training loss, gradient norm, validation rows). The default task is bench/nsp-simple.ts's: topic documents, B the
+ * continuation or a random document's tail. `--text enwiki` builds the pairs (and with `--mlm` the masked tokens) with
+ * the nsp and mlm objectives from the English Wikipedia excerpt of the shared corpora, as bench/pair-learning.ts does.
+ * `--data-only` writes the weights and batches without training here, for long PyTorch-only runs.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Rng, collate, composeObjectives, type Batch, type Example, type Tensor } from '@pretext/core';
+import { mlm } from '@pretext/objective-mlm';
 import { nsp } from '@pretext/objective-nsp';
+import { FIXTURE_SPECIAL, fixtureCorpus, sharedCorporaDir, streamDocuments } from '@pretext/objective-testing';
 import { AdamW, Session, clipByGlobalNorm, globalNorm, resolveModelConfig, selectBackend, writeSafetensors, type NamedTensor } from '@pretext/trainer';
 
 const argv = process.argv.slice(2);
@@ -23,11 +29,13 @@ if (!out) throw new Error('--out DIR is required (where the weights, batches and
 const steps = Number(opt('steps', '300'));
 const lr = Number(opt('lr', '2e-3'));
 const seed = Number(opt('seed', '1'));
+const text = opt('text', '');
+const withMlm = argv.includes('--mlm');
 const T = 20;
 const P = 30;
-const L = 64;
+const L = Number(opt('seq', '64'));
 const B = 16;
-const V = 5 + T * P;
+let V = 5 + T * P;
 
 const rng = new Rng(seed);
 const docs = Array.from({ length: 2000 }, () => {
@@ -48,17 +56,41 @@ function example(): Example {
   const token_type_ids = new Int32Array(L).fill(1, a.length + 2, ids.length);
   return { input_ids, attention_mask, token_type_ids, next_sentence_label: negative ? 1 : 0 };
 }
-const batchOf = (n: number): Batch => collate(Array.from({ length: n }, example));
+let batchOf = (n: number): Batch => collate(Array.from({ length: n }, example));
+const objectives = withMlm ? [mlm(), nsp()] : [nsp()];
+if (text === 'enwiki') {
+  const { planWikipedia, readWikipedia } = await import('@pretext/ingest-wikipedia');
+  const dump = path.join(sharedCorporaDir(import.meta.url), 'wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2');
+  const texts: { id: string; text: string }[] = [];
+  // The excerpt is cut mid-dump: its last page is incomplete, which the reader reports and skips.
+  for (const unit of await planWikipedia(dump)) for await (const d of readWikipedia(unit, { onError: () => {} })) texts.push({ id: d.id, text: d.text });
+  const corpus = fixtureCorpus(texts, { vocabWords: Number(opt('vocab', '5000')), sentencesPerDocument: 8 });
+  V = corpus.vocabSize;
+  // Every pass over the documents in a new order; the objectives build pairs (and masks) as in training.
+  const composition = composeObjectives(objectives);
+  async function* endless() {
+    for (let epoch = 0; ; epoch++) yield* composition.examples(streamDocuments(new Rng(seed * 7919 + epoch).shuffle([...corpus.documents])), { seqLen: L, vocabSize: V, special: FIXTURE_SPECIAL, rng: new Rng(seed + epoch) });
+  }
+  const source = endless()[Symbol.asyncIterator]();
+  const pending: Example[] = [];
+  for (let i = 0; i < (steps + 1) * B + 256; i++) pending.push((await source.next()).value as Example);
+  batchOf = (n: number) => collate(pending.splice(0, n));
+}
 const flat = (bs: Batch[]): Int32Array => {
   const parts: number[] = [];
-  for (const b of bs) for (const c of ['input_ids', 'token_type_ids', 'attention_mask', 'next_sentence_label']) parts.push(...b.columns[c]!);
+  for (const b of bs) {
+    const n = b.size * b.seqLen;
+    for (const c of ['input_ids', 'token_type_ids', 'attention_mask']) parts.push(...b.columns[c]!);
+    parts.push(...(b.columns['labels'] ?? new Int32Array(n).fill(-100)));
+    parts.push(...b.columns['next_sentence_label']!);
+  }
   return Int32Array.from(parts);
 };
 
 const backend = await selectBackend({ backend: 'wasm' });
 const { tf } = backend;
 const model = resolveModelConfig({ architecture: 'encoder', dModel: 64, nLayers: 2, nHeads: 2, dFF: 128, maxPositions: L, dropout: 0, typeVocabSize: 2 }, 'encoder');
-const session = new Session({ tf, backend: backend.name, composition: composeObjectives([nsp()]), model, vocabSize: V, seqLen: L, seed });
+const session = new Session({ tf, backend: backend.name, composition: composeObjectives(objectives), model, vocabSize: V, seqLen: L, seed });
 const params = session.store.list();
 const optimizer = new AdamW(tf, params, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
 
@@ -72,12 +104,12 @@ const train = Array.from({ length: steps }, () => batchOf(B));
 await writeFile(path.join(out, 'val.bin'), flat([val]));
 await writeFile(path.join(out, 'batches.bin'), flat(train));
 
-const rows: { step: number; loss: number; norm: number; valLoss?: number; valAccuracy?: number }[] = [];
+const rows: { step: number; loss: number; norm: number; valLoss?: number; valAccuracy?: number; mlmLoss?: number; mlmAccuracy?: number }[] = [];
 const evaluate = () => {
   const r = session.evaluate([val]);
-  return { valLoss: r.values['nsp.nsp']!, valAccuracy: r.values['nsp.accuracy']! };
+  return { valLoss: r.values['nsp.nsp']!, valAccuracy: r.values['nsp.accuracy']!, ...(withMlm ? { mlmLoss: r.values['mlm.mlm']!, mlmAccuracy: r.values['mlm.accuracy']! } : {}) };
 };
-for (let step = 1; step <= steps; step++) {
+for (let step = 1; step <= (argv.includes('--data-only') ? 0 : steps); step++) {
   const r = session.gradients([train[step - 1]!], step, { training: false });
   const grads = r.grads as Map<string, Tensor>;
   const norm = globalNorm(tf, grads);
@@ -86,6 +118,7 @@ for (let step = 1; step <= steps; step++) {
   for (const g of grads.values()) g.dispose();
   rows.push({ step, loss: r.loss, norm, ...(step % 50 === 0 || step === 1 ? evaluate() : {}) });
 }
-await writeFile(path.join(out, 'ours.json'), JSON.stringify({ steps, lr, rows }));
-console.log('step  loss    norm     val loss  val acc');
-for (const r of rows) if (r.valLoss !== undefined || r.step <= 5) console.log(`${String(r.step).padEnd(5)} ${r.loss.toFixed(4)}  ${r.norm.toFixed(4)}  ${r.valLoss?.toFixed(4) ?? ''}    ${r.valAccuracy?.toFixed(4) ?? ''}`);
+await writeFile(path.join(out, 'ours.json'), JSON.stringify({ steps, lr, seqLen: L, mlm: withMlm, rows }));
+console.log(`vocabulary ${V}; step  loss    norm     nsp val loss  nsp val acc${withMlm ? '  mlm val loss  mlm val acc' : ''}`);
+const f = (x: number | undefined) => (x === undefined ? '' : x.toFixed(4));
+for (const r of rows) if (r.valLoss !== undefined || r.step <= 5) console.log(`${String(r.step).padEnd(5)} ${f(r.loss)}  ${f(r.norm)}  ${f(r.valLoss)}  ${f(r.valAccuracy)}  ${f(r.mlmLoss)}  ${f(r.mlmAccuracy)}`);
