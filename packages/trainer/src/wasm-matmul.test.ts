@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TF } from '@pretext/core';
 import { selectBackend } from './backend.js';
 import { maxDiff, weightedGrads } from './tensors.test-helper.js';
-import { wasmBatchedMatMul } from './wasm-matmul.js';
+import { swapLastPerm, wasmBatchedMatMul, wasmSwapLast } from './wasm-matmul.js';
 
 let tf: TF;
 beforeAll(async () => {
@@ -42,5 +42,33 @@ describe('wasm batched matMul on heap views', () => {
     for (let i = 0; i < 100; i++) tf.dispose(batched(big, weights));
     expect(tf.memory().numTensors).toBe(tensors);
     expect(heapBytes()).toBe(heap);
+  });
+});
+
+describe('wasm transpose of the last two axes', () => {
+  it('gives tf.transpose\'s values and gradient, with rows not a multiple of the 4-row unroll', () => {
+    const swap = wasmSwapLast(tf);
+    expect(swap).not.toBeNull();
+    for (const shape of [[7, 5], [2048, 33], [3, 6, 9], [2, 2, 5, 18]]) {
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 5);
+      const out = swap!(x);
+      const ref = tf.transpose(x, swapLastPerm(shape.length));
+      expect(out.shape).toEqual(ref.shape);
+      expect(maxDiff(out, ref)).toBe(0);
+      const [fast] = weightedGrads(tf, (t) => swap!(t!), [x]);
+      const [slow] = weightedGrads(tf, (t) => tf.transpose(t!, swapLastPerm(shape.length)), [x]);
+      expect(maxDiff(fast!, slow!)).toBe(0);
+      tf.dispose([x, out, ref, fast!, slow!]);
+    }
+    // Other dtypes go through tf.transpose.
+    expect(Array.from(swap!(tf.tensor2d([[1, 2, 3]], [1, 3], 'int32')).dataSync())).toEqual([1, 2, 3]);
+  });
+
+  it('leaks no tensor', () => {
+    const swap = wasmSwapLast(tf)!;
+    const x = tf.randomNormal([256, 64]);
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) tf.dispose(swap(x));
+    expect(tf.memory().numTensors).toBe(tensors);
   });
 });
