@@ -46,6 +46,19 @@ export function createOps(tf: TF, backend: BackendName): Ops {
     return { value, gradFunc };
   }) as never) as unknown as (a: Tensor, b: Tensor) => Tensor;
 
+  // a · bᵀ (the tied output layer: h · wteᵀ) with gradients da = dy · b and db = dyᵀ · a, so neither bᵀ's transpose
+  // back nor aᵀ · dy is needed: XNNPACK packs its right operand on every call, and aᵀ · dy would pack the
+  // [rows, vocab] gradient where dyᵀ · a packs the [rows, d] activations.
+  const matMulTransposedB = tf.customGrad(((a: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
+    save([a, b]);
+    const value = tf.matMul(a, transposeLast(b));
+    const gradFunc = (dy: Tensor, saved: Tensor[]) => {
+      const [sa, sb] = saved as [Tensor, Tensor];
+      return [tf.matMul(dy, sb), tf.matMul(transposeLast(dy), sa)];
+    };
+    return { value, gradFunc };
+  }) as never) as unknown as (a: Tensor, b: Tensor) => Tensor;
+
   const batched = backend === 'wasm' ? wasmBatchedMatMul(tf) : null;
   const sameLeading = (a: Tensor, b: Tensor) => a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
 
@@ -60,6 +73,7 @@ export function createOps(tf: TF, backend: BackendName): Ops {
       if (!batched || !sameLeading(a, b)) return tf.matMul(a, b, transposeA, transposeB);
       return batched(transposeA ? transposeLast(a) : a, transposeB ? transposeLast(b) : b);
     }
+    if (transposeB && !transposeA && a.rank === 2) return matMulTransposedB(a, b);
     const aa = transposeA ? transposeLast(a) : a;
     const bb = transposeB ? transposeLast(b) : b;
     return plainMatMul(aa, bb);
