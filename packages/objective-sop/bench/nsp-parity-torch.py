@@ -12,7 +12,7 @@ import torch
 torch.set_num_threads(1)
 out = sys.argv[1]
 ours = json.load(open(f'{out}/ours.json'))
-steps, lr, L, with_mlm = ours['steps'], ours['lr'], ours.get('seqLen', 64), ours.get('mlm', False)
+steps, lr, L, with_mlm, pair = ours['steps'], ours['lr'], ours.get('seqLen', 64), ours.get('mlm', False), ours.get('pair', 'nsp')
 B, d, layers, heads = 16, 64, 2, 2
 gelu = lambda x: torch.nn.functional.gelu(x, approximate='tanh')  # ours is the tanh approximation
 
@@ -54,7 +54,7 @@ class M(torch.nn.Module):
 model = M()
 # Our kernels are [in, out] (x·W); torch's Linear weights are [out, in].
 ours_to_torch = {'backbone/wte': 'wte.weight', 'backbone/wpe': 'wpe.weight', 'backbone/wtt': 'wtt.weight', 'backbone/emb_ln/gamma': 'ln.weight', 'backbone/emb_ln/beta': 'ln.bias',
-                 'nsp/pooler/kernel': 'pool.weight', 'nsp/pooler/bias': 'pool.bias', 'nsp/classifier/kernel': 'cls.weight', 'nsp/classifier/bias': 'cls.bias',
+                 f'{pair}/pooler/kernel': 'pool.weight', f'{pair}/pooler/bias': 'pool.bias', f'{pair}/classifier/kernel': 'cls.weight', f'{pair}/classifier/bias': 'cls.bias',
                  'mlm/transform/kernel': 'mlm_t.weight', 'mlm/transform/bias': 'mlm_t.bias', 'mlm/transform/gamma': 'mlm_ln.weight', 'mlm/transform/beta': 'mlm_ln.bias', 'mlm/output/bias': 'mlm_bias'}
 for i in range(layers):
     p, t = f'backbone/h{i}', f'enc.layers.{i}'
@@ -108,8 +108,8 @@ def losses(ids, tt, m, labels, y):
 
 
 val = next(batches(f'{out}/val.bin', 256))
-print(f'validation: {val[4].float().mean().item():.3f} of the pairs are label 1 (random B)')
-print('step  ours: loss  norm     nsp val loss, acc  (mlm val loss, acc) | torch: the same')
+print(f"validation: {val[4].float().mean().item():.3f} of the pairs are label 1 ({'random B' if pair == 'nsp' else 'swapped'})")
+print(f'step  ours: loss  norm     {pair} val loss, acc  (mlm val loss, acc) | torch: the same')
 rows = {r['step']: r for r in ours['rows']}
 f = lambda *xs: '  '.join(f'{x:.4f}' for x in xs)
 for step, (ids, tt, m, labels, y) in enumerate(batches(f'{out}/batches.bin', B), start=1):

@@ -4,7 +4,7 @@
  * numerics of the two stacks, not from data or initialisation. The PyTorch half is bench/nsp-parity-torch.py.
  *
  *   npx tsx --conditions=@pretext/source bench/nsp-parity.ts --out /tmp/parity [--steps 300] [--lr 2e-3] [--seed 1]
- *     [--text enwiki] [--mlm] [--vocab 5000] [--seq 64] [--data-only]
+ *     [--text enwiki] [--mlm] [--pair nsp|sop] [--vocab 5000] [--seq 64] [--data-only]
  *   /usr/bin/python3 bench/nsp-parity-torch.py /tmp/parity
  *
  * Writes DIR/init.safetensors (our parameter names), DIR/batches.bin (int32: per step input_ids, token_type_ids,
@@ -12,6 +12,7 @@
  * training loss, gradient norm, validation rows). The default task is bench/nsp-simple.ts's: topic documents, B the
  * continuation or a random document's tail. `--text enwiki` builds the pairs (and with `--mlm` the masked tokens) with
  * the nsp and mlm objectives from the English Wikipedia excerpt of the shared corpora, as bench/pair-learning.ts does.
+ * `--pair sop` (with `--text enwiki`) trains sentence-order prediction instead; its label takes the pair label's place.
  * `--data-only` writes the weights and batches without training here, for long PyTorch-only runs.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { Rng, collate, composeObjectives, type Batch, type Example, type Tensor } from '@pretext/core';
 import { mlm } from '@pretext/objective-mlm';
 import { nsp } from '@pretext/objective-nsp';
+import { SOP_LABEL, sop } from '../src/sop.js';
 import { FIXTURE_SPECIAL, fixtureCorpus, sharedCorporaDir, streamDocuments } from '@pretext/objective-testing';
 import { AdamW, Session, clipByGlobalNorm, globalNorm, resolveModelConfig, selectBackend, writeSafetensors, type NamedTensor } from '@pretext/trainer';
 
@@ -57,7 +59,11 @@ function example(): Example {
   return { input_ids, attention_mask, token_type_ids, next_sentence_label: negative ? 1 : 0 };
 }
 let batchOf = (n: number): Batch => collate(Array.from({ length: n }, example));
-const objectives = withMlm ? [mlm(), nsp()] : [nsp()];
+const pairName = opt('pair', 'nsp');
+if (pairName !== 'nsp' && !(pairName === 'sop' && text === 'enwiki')) throw new Error(`--pair ${pairName}: nsp, or sop with --text enwiki`);
+const pair = pairName === 'sop' ? sop() : nsp();
+const pairLabel = pairName === 'sop' ? SOP_LABEL : 'next_sentence_label';
+const objectives = withMlm ? [mlm(), pair] : [pair];
 if (text === 'enwiki') {
   const { planWikipedia, readWikipedia } = await import('@pretext/ingest-wikipedia');
   const dump = path.join(sharedCorporaDir(import.meta.url), 'wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2');
@@ -82,7 +88,7 @@ const flat = (bs: Batch[]): Int32Array => {
     const n = b.size * b.seqLen;
     for (const c of ['input_ids', 'token_type_ids', 'attention_mask']) parts.push(...b.columns[c]!);
     parts.push(...(b.columns['labels'] ?? new Int32Array(n).fill(-100)));
-    parts.push(...b.columns['next_sentence_label']!);
+    parts.push(...b.columns[pairLabel]!);
   }
   return Int32Array.from(parts);
 };
@@ -107,7 +113,7 @@ await writeFile(path.join(out, 'batches.bin'), flat(train));
 const rows: { step: number; loss: number; norm: number; valLoss?: number; valAccuracy?: number; mlmLoss?: number; mlmAccuracy?: number }[] = [];
 const evaluate = () => {
   const r = session.evaluate([val]);
-  return { valLoss: r.values['nsp.nsp']!, valAccuracy: r.values['nsp.accuracy']!, ...(withMlm ? { mlmLoss: r.values['mlm.mlm']!, mlmAccuracy: r.values['mlm.accuracy']! } : {}) };
+  return { valLoss: r.values[`${pairName}.${pairName}`]!, valAccuracy: r.values[`${pairName}.accuracy`]!, ...(withMlm ? { mlmLoss: r.values['mlm.mlm']!, mlmAccuracy: r.values['mlm.accuracy']! } : {}) };
 };
 for (let step = 1; step <= (argv.includes('--data-only') ? 0 : steps); step++) {
   const r = session.gradients([train[step - 1]!], step, { training: false });
@@ -118,7 +124,7 @@ for (let step = 1; step <= (argv.includes('--data-only') ? 0 : steps); step++) {
   for (const g of grads.values()) g.dispose();
   rows.push({ step, loss: r.loss, norm, ...(step % 50 === 0 || step === 1 ? evaluate() : {}) });
 }
-await writeFile(path.join(out, 'ours.json'), JSON.stringify({ steps, lr, seqLen: L, mlm: withMlm, rows }));
-console.log(`vocabulary ${V}; step  loss    norm     nsp val loss  nsp val acc${withMlm ? '  mlm val loss  mlm val acc' : ''}`);
+await writeFile(path.join(out, 'ours.json'), JSON.stringify({ steps, lr, seqLen: L, mlm: withMlm, pair: pairName, rows }));
+console.log(`vocabulary ${V}; step  loss    norm     ${pairName} val loss  ${pairName} val acc${withMlm ? '  mlm val loss  mlm val acc' : ''}`);
 const f = (x: number | undefined) => (x === undefined ? '' : x.toFixed(4));
 for (const r of rows) if (r.valLoss !== undefined || r.step <= 5) console.log(`${String(r.step).padEnd(5)} ${f(r.loss)}  ${f(r.norm)}  ${f(r.valLoss)}  ${f(r.valAccuracy)}  ${f(r.mlmLoss)}  ${f(r.mlmAccuracy)}`);
