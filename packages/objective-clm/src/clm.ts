@@ -177,12 +177,12 @@ function clmHead(ctx: HeadContext): ObjectiveHead {
 function sparseCrossEntropy(tf: TF, logits: Tensor, labels: Tensor, rows: number, vocabSize: number): Tensor {
   const flatIndex = tf.add(tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(vocabSize, 'int32')), tf.cast(labels, 'int32'));
   const op = tf.customGrad(((x: Tensor, save: (t: Tensor[]) => void) => {
-    const max = tf.max(x, 1, true);
-    const e = tf.exp(tf.sub(x, max));
-    const total = tf.sum(e, 1, true);
-    const lse = tf.reshape(tf.add(tf.log(total), max), [rows]);
+    // The backend's softmax kernel (XNNPACK's on wasm: about 1 ns per element, against 8 for Exp and three more
+    // passes for the shift, sum and division). logsumexp = max − log(p_max), and p_max ≥ 1/vocab, so its log
+    // never underflows however wrong the prediction.
+    const probs = tf.softmax(x);
+    const lse = tf.sub(tf.max(x, 1), tf.log(tf.max(probs, 1)));
     const picked = tf.gather(tf.reshape(x, [-1]), flatIndex);
-    const probs = tf.div(e, total);
     save([probs, tf.reshape(flatIndex, [rows, 1])]);
     const gradFunc = (dy: Tensor, saved: Tensor[]) => {
       const [p, index] = saved as [Tensor, Tensor];
