@@ -13,6 +13,8 @@
  * continuation or a random document's tail. `--text enwiki` builds the pairs (and with `--mlm` the masked tokens) with
  * the nsp and mlm objectives from the English Wikipedia excerpt of the shared corpora, as bench/pair-learning.ts does.
  * `--pair sop` (with `--text enwiki`) trains sentence-order prediction instead; its label takes the pair label's place.
+ * The 256 validation pairs are the stream's first, from the same documents as the training pairs (not held out):
+ * they show whether the pair task is fitted at all.
  * `--data-only` writes the weights and batches without training here, for long PyTorch-only runs.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -61,6 +63,7 @@ function example(): Example {
 let batchOf = (n: number): Batch => collate(Array.from({ length: n }, example));
 const pairName = opt('pair', 'nsp');
 if (pairName !== 'nsp' && !(pairName === 'sop' && text === 'enwiki')) throw new Error(`--pair ${pairName}: nsp, or sop with --text enwiki`);
+if (withMlm && text !== 'enwiki') throw new Error('--mlm needs --text enwiki (the synthetic pairs have no masked tokens)');
 const pair = pairName === 'sop' ? sop() : nsp();
 const pairLabel = pairName === 'sop' ? SOP_LABEL : 'next_sentence_label';
 const objectives = withMlm ? [mlm(), pair] : [pair];
