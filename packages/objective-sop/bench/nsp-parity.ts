@@ -23,6 +23,7 @@ import { Rng, collate, composeObjectives, type Batch, type Example, type Tensor 
 import { mlm } from '@pretext/objective-mlm';
 import { nsp } from '@pretext/objective-nsp';
 import { SOP_LABEL, sop } from '../src/sop.js';
+import { SIMPLE_VOCAB, simpleDocuments, simplePair } from './simple-pairs.js';
 import { FIXTURE_SPECIAL, fixtureCorpus, sharedCorporaDir, streamDocuments } from '@pretext/objective-testing';
 import { AdamW, Session, clipByGlobalNorm, globalNorm, resolveModelConfig, selectBackend, writeSafetensors, type NamedTensor } from '@pretext/trainer';
 
@@ -35,31 +36,13 @@ const lr = Number(opt('lr', '2e-3'));
 const seed = Number(opt('seed', '1'));
 const text = opt('text', '');
 const withMlm = argv.includes('--mlm');
-const T = 20;
-const P = 30;
 const L = Number(opt('seq', '64'));
 const B = 16;
-let V = 5 + T * P;
+let V = SIMPLE_VOCAB;
 
 const rng = new Rng(seed);
-const docs = Array.from({ length: 2000 }, () => {
-  const t = rng.int(T);
-  return Array.from({ length: 8 }, () => Array.from({ length: rng.randint(6, 10) }, () => 5 + t * P + rng.int(P)));
-});
-function example(): Example {
-  const d = docs[rng.int(docs.length)]!;
-  const k = 1 + rng.int(7);
-  const a = d.slice(0, k).flat();
-  const negative = rng.float() < 0.5;
-  const b = negative ? docs[rng.int(docs.length)]!.slice(rng.int(8)).flat() : d.slice(k).flat();
-  while (a.length + b.length > L - 3) (a.length > b.length ? a : b).pop();
-  const ids = [2, ...a, 3, ...b, 3];
-  const input_ids = new Int32Array(L);
-  input_ids.set(ids);
-  const attention_mask = new Uint8Array(L).fill(1, 0, ids.length);
-  const token_type_ids = new Int32Array(L).fill(1, a.length + 2, ids.length);
-  return { input_ids, attention_mask, token_type_ids, next_sentence_label: negative ? 1 : 0 };
-}
+const docs = simpleDocuments(rng);
+const example = (): Example => simplePair(docs[rng.int(docs.length)]!, docs, rng, L);
 let batchOf = (n: number): Batch => collate(Array.from({ length: n }, example));
 const pairName = opt('pair', 'nsp');
 if (pairName !== 'nsp' && !(pairName === 'sop' && text === 'enwiki')) throw new Error(`--pair ${pairName}: nsp, or sop with --text enwiki`);

@@ -12,47 +12,23 @@
 import { nsp } from '@pretext/objective-nsp';
 import { FIXTURE_SPECIAL, trainOnFixture } from '@pretext/objective-testing';
 import { Rng, type DataContext, type Example, type Objective, type TokenizedDocument } from '@pretext/core';
+import { SIMPLE_VOCAB, simpleDocuments, simplePair } from './simple-pairs.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1]! : fallback);
 const num = (n: string, f: number) => Number(opt(n, String(f)));
-const T = 20;
-const P = 30;
 const L = 64;
-const rng = new Rng(1);
-const sentences: number[][][] = [];
-const documents: TokenizedDocument[] = [];
-for (let d = 0; d < 2000; d++) {
-  const t = rng.int(T);
-  const ss = Array.from({ length: 8 }, () => Array.from({ length: rng.randint(6, 10) }, () => 5 + t * P + rng.int(P)));
-  sentences.push(ss);
+const sentences = simpleDocuments(new Rng(1));
+const documents: TokenizedDocument[] = sentences.map((ss, d) => {
   const ids = ss.flat();
-  documents.push({ id: `d${d}`, ids: Int32Array.from(ids), sentenceStarts: Int32Array.of(0), wordStarts: new Uint8Array(ids.length).fill(1) });
-}
-const corpus = { documents, vocabSize: 5 + T * P, special: FIXTURE_SPECIAL, piece: (i: number) => String(i) };
+  return { id: `d${d}`, ids: Int32Array.from(ids), sentenceStarts: Int32Array.of(0), wordStarts: new Uint8Array(ids.length).fill(1) };
+});
+const corpus = { documents, vocabSize: SIMPLE_VOCAB, special: FIXTURE_SPECIAL, piece: (i: number) => String(i) };
 
 const simple: Objective = {
   ...nsp({ singleSegment: 'skip' }),
   examples: async function* (docs: AsyncIterable<TokenizedDocument>, ctx: DataContext): AsyncIterable<Example> {
-    const r = ctx.rng;
-    for await (const doc of docs) {
-      const d = sentences[Number(doc.id.slice(1))]!;
-      const k = 1 + r.int(7);
-      const a = d.slice(0, k).flat();
-      const negative = r.float() < 0.5;
-      const b = negative ? sentences[r.int(sentences.length)]!.slice(r.int(8)).flat() : d.slice(k).flat();
-      while (a.length + b.length > L - 3) (a.length > b.length ? a : b).pop();
-      const ids = [2, ...a, 3, ...b, 3];
-      const input_ids = new Int32Array(L);
-      const attention_mask = new Uint8Array(L);
-      const token_type_ids = new Int32Array(L);
-      const special_tokens_mask = new Uint8Array(L);
-      input_ids.set(ids);
-      attention_mask.fill(1, 0, ids.length);
-      token_type_ids.fill(1, a.length + 2, ids.length);
-      for (const i of [0, a.length + 1, ids.length - 1]) special_tokens_mask[i] = 1;
-      yield { input_ids, attention_mask, token_type_ids, special_tokens_mask, word_starts: new Uint8Array(L), next_sentence_label: negative ? 1 : 0 };
-    }
+    for await (const doc of docs) yield simplePair(sentences[Number(doc.id.slice(1))]!, sentences, ctx.rng, L);
   },
 };
 
