@@ -29,7 +29,7 @@ const opt = (name: string, fallback: string) => (argv.includes(`--${name}`) ? ar
 const num = (name: string, fallback: number) => Number(opt(name, String(fallback)));
 
 const corporaDir = sharedCorporaDir(import.meta.url);
-const texts = FIXTURE_BOOKS.map((rel) => ({ id: rel, text: gutenbergBody(readFileSync(path.join(corporaDir, rel), 'utf8')) }));
+const texts: { id: string; text: string }[] = FIXTURE_BOOKS.map((rel) => ({ id: rel, text: gutenbergBody(readFileSync(path.join(corporaDir, rel), 'utf8')) }));
 const which = opt('corpus', 'books');
 if (which !== 'books' && which !== 'multi') texts.length = 0;
 if (which === 'files') {
