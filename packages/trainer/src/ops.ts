@@ -1,5 +1,6 @@
 import type { TF, Tensor } from '@pretext/core';
 import type { BackendName } from './backend.js';
+import { wasmColumnSums } from './heap-kernels.js';
 import { swapLastPerm, wasmBatchedMatMul, wasmSwapLast } from './wasm-matmul.js';
 
 /**
@@ -95,7 +96,9 @@ export function createOps(tf: TF, backend: BackendName): Ops {
 
   // Column sums as ones[1, rows] · x: wasm reduces over axis 0 by transposing the whole input first
   // (570 ms for [2048, 8192]); the matMul reads it once.
+  const heapSumRows = backend === 'wasm' ? wasmColumnSums(tf) : null;
   const sumRows = (x: Tensor): Tensor => {
+    if (heapSumRows && x.dtype === 'float32') return heapSumRows(x);
     const width = x.shape[x.rank - 1]!;
     const rows = x.size / width;
     return tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(x, [rows, width])), [width]);

@@ -49,7 +49,8 @@ describe('wasm transpose of the last two axes', () => {
   it('gives tf.transpose\'s values and gradient, with rows not a multiple of the 4-row unroll', () => {
     const swap = wasmSwapLast(tf);
     expect(swap).not.toBeNull();
-    for (const shape of [[7, 5], [2048, 33], [3, 6, 9], [2, 2, 5, 18]]) {
+    // Whole 16 × 16 tiles, partial tiles, 4 × 4 blocks with scalar edges on either side, and matrices too small for one.
+    for (const shape of [[7, 5], [2048, 33], [3, 6, 9], [2, 2, 5, 18], [64, 48], [33, 20], [4, 4], [17, 256], [3, 1, 8], [2, 3, 2]]) {
       const x = tf.randomNormal(shape, 0, 1, 'float32', 5);
       const out = swap!(x);
       const ref = tf.transpose(x, swapLastPerm(shape.length));

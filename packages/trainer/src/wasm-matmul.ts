@@ -1,4 +1,5 @@
 import type { TF, Tensor } from '@pretext/core';
+import { heapKernels, heapOffset, wasmInternals } from './heap-kernels.js';
 
 /**
  * Batched matMul on tfjs' wasm backend through XNNPACK, one matrix at a time, without copying.
@@ -15,48 +16,8 @@ import type { TF, Tensor } from '@pretext/core';
  * exported `BatchMatMul`, `dataIdMap` offsets); `wasmBatchedMatMul` returns `null` when any is missing, and callers
  * fall back to `tf.matMul`.
  */
-interface WasmModule {
-  cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
-  tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
-  /** The heap as floats; replaced when the heap grows, so read it after every allocation. */
-  HEAPF32: Float32Array;
-}
-export interface WasmBackendInternals {
-  wasm: WasmModule;
-  dataIdNextNumber: number;
-  dataIdMap: { get(dataId: unknown): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
-}
-
 /** `a [..., m, k] · b [..., k, n]` with equal leading dimensions, both float32, no transposes. */
 export type BatchedMatMul = (a: Tensor, b: Tensor) => Tensor;
-
-/** The wasm backend's internals these kernels use, or `null` off wasm or when tfjs-backend-wasm's layout changed. */
-export function wasmInternals(tf: TF): WasmBackendInternals | null {
-  if (tf.getBackend() !== 'wasm') return null;
-  const backend = tf.backend() as unknown as Partial<WasmBackendInternals>;
-  const wasm = backend.wasm;
-  if (
-    !wasm ||
-    typeof wasm.cwrap !== 'function' ||
-    typeof wasm.tfjs?.registerTensor !== 'function' ||
-    typeof wasm.tfjs.disposeData !== 'function' ||
-    typeof backend.dataIdNextNumber !== 'number' ||
-    typeof backend.dataIdMap?.get !== 'function' ||
-    typeof backend.makeOutput !== 'function' ||
-    !(wasm.HEAPF32 instanceof Float32Array)
-  ) {
-    return null;
-  }
-  return backend as WasmBackendInternals;
-}
-
-/** Byte offset of a wasm tensor's data in the heap. */
-export function heapOffset(backend: WasmBackendInternals, t: Tensor): number {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (!data) throw new RangeError('a tensor that is not on the wasm backend');
-  return data.memoryOffset;
-}
 
 const shapeBytes = (shape: readonly number[]) => new Uint8Array(new Int32Array(shape).buffer);
 
@@ -134,11 +95,16 @@ export type SwapLast = (t: Tensor) => Tensor;
 export function wasmSwapLast(tf: TF): SwapLast | null {
   const backend = wasmInternals(tf);
   if (!backend) return null;
+  const kernels = heapKernels(backend);
   const raw = (x: Tensor): Tensor => {
     const rank = x.rank;
     const m = x.shape[rank - 2]!;
     const n = x.shape[rank - 1]!;
     const out = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([...x.shape.slice(0, -2), n, m], 'float32'));
+    if (kernels) {
+      kernels.swapLast(heapOffset(backend, x), heapOffset(backend, out), m, n, x.size / (m * n));
+      return out;
+    }
     // The heap view is read after the allocation, which may have grown (and so replaced) it.
     const heap = backend.wasm.HEAPF32;
     const src = heapOffset(backend, x) >> 2;

@@ -1,0 +1,97 @@
+import type { TF, Tensor } from '@pretext/core';
+import { HEAP_KERNELS_WASM } from './heap-kernels.bytes.js';
+
+/**
+ * Our own WebAssembly SIMD kernels, instantiated on tfjs-backend-wasm's memory so they read and write tensors where
+ * they lie (source: `heap-kernels.wat`). They fill gaps where tfjs-wasm has no fast kernel:
+ * - `colsum`: a bias gradient. tfjs-wasm's `Sum` over axis 0 transposes first, and `ones · x` through XNNPACK packs
+ *   all of `x` as weights on every call (for `[2048, 8192]`: 135 ms, of which 94 packing).
+ * - `swapLast`: the last two axes swapped, 4 × 4 blocks through shuffles (tfjs-wasm's `Transpose` reads a column
+ *   at a time).
+ * Every pointer is a byte offset into the heap.
+ */
+export interface HeapKernels {
+  colsum(src: number, rows: number, width: number, dst: number): void;
+  swapLast(src: number, dst: number, m: number, n: number, count: number): void;
+}
+
+interface WasmModule {
+  cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
+  tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+  /** The heap as floats; replaced when the heap grows, so read it after every allocation. */
+  HEAPF32: Float32Array;
+  /** The module's exports; `memory` is the heap itself. */
+  asm?: { memory?: unknown };
+}
+export interface WasmBackendInternals {
+  wasm: WasmModule;
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: unknown): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
+}
+
+
+/** The wasm backend's internals these kernels use, or `null` off wasm or when tfjs-backend-wasm's layout changed. */
+export function wasmInternals(tf: TF): WasmBackendInternals | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const backend = tf.backend() as unknown as Partial<WasmBackendInternals>;
+  const wasm = backend.wasm;
+  if (
+    !wasm ||
+    typeof wasm.cwrap !== 'function' ||
+    typeof wasm.tfjs?.registerTensor !== 'function' ||
+    typeof wasm.tfjs.disposeData !== 'function' ||
+    typeof backend.dataIdNextNumber !== 'number' ||
+    typeof backend.dataIdMap?.get !== 'function' ||
+    typeof backend.makeOutput !== 'function' ||
+    !(wasm.HEAPF32 instanceof Float32Array)
+  ) {
+    return null;
+  }
+  return backend as WasmBackendInternals;
+}
+
+/** Byte offset of a wasm tensor's data in the heap. */
+export function heapOffset(backend: WasmBackendInternals, t: Tensor): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!data) throw new RangeError('a tensor that is not on the wasm backend');
+  return data.memoryOffset;
+}
+
+// The few WebAssembly JS API members used here (the project's TypeScript libs carry no DOM types).
+interface WebAssemblyApi {
+  Memory: abstract new (...args: never[]) => object;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi };
+
+const instances = new WeakMap<object, HeapKernels | null>();
+
+/** The kernels on this backend's memory; `null` when tfjs-wasm's memory is not reachable (its internals changed). */
+export function heapKernels(backend: WasmBackendInternals): HeapKernels | null {
+  const wasm = backend.wasm;
+  if (instances.has(wasm)) return instances.get(wasm)!;
+  const memory = wasm.asm?.memory;
+  let kernels: HeapKernels | null = null;
+  if (memory instanceof WebAssembly.Memory) {
+    // Synchronous compilation is fine in Node for a module this small (a few kB).
+    const module = new WebAssembly.Module(Buffer.from(HEAP_KERNELS_WASM, 'base64'));
+    kernels = new WebAssembly.Instance(module, { tfjs: { memory } }).exports as unknown as HeapKernels;
+  }
+  instances.set(wasm, kernels);
+  return kernels;
+}
+
+/** Column sums of a float32 tensor `[..., width]` → `[width]`, on the heap; `null` off wasm. Not differentiable. */
+export function wasmColumnSums(tf: TF): ((x: Tensor) => Tensor) | null {
+  const backend = wasmInternals(tf);
+  const kernels = backend && heapKernels(backend);
+  if (!backend || !kernels) return null;
+  return (x: Tensor): Tensor => {
+    const width = x.shape[x.rank - 1]!;
+    const out = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([width], 'float32'));
+    kernels.colsum(heapOffset(backend, x), x.size / width, width, heapOffset(backend, out));
+    return out;
+  };
+}
