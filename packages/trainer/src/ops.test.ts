@@ -46,25 +46,39 @@ describe('backend-tuned ops', () => {
     expect(maxDiff(g!, ref!)).toBeLessThan(1e-5);
   });
 
-  it('layerNorm and GELU with hand-written gradients match autodiff of their formulas', () => {
-    const x = tf.randomNormal([6, 16], 0.5, 2, 'float32', 4);
-    const gamma = tf.randomNormal([16], 1, 0.1, 'float32', 5);
-    const beta = tf.randomNormal([16], 0, 0.1, 'float32', 6);
+  // On wasm both run in heap-kernels.wat; createOps for 'cpu' (on the same wasm tensors) takes the tf-ops path.
+  it.each(['wasm', 'cpu'] as const)('layerNorm and GELU with hand-written gradients match autodiff of their formulas (%s path)', async (path) => {
+    const o = createOps(tf, path);
+    // Which path ran: the tf-ops forward passes run tfjs' Mean and Sigmoid kernels, the heap kernels none.
+    const probe = tf.randomNormal([4, 8]);
+    const kernels = (await tf.profile(() => [o.layerNorm(probe, tf.ones([8]), tf.zeros([8])), o.gelu(probe)])).kernels.map((k) => k.name);
+    expect(kernels.includes('Mean') || kernels.includes('Sigmoid')).toBe(path === 'cpu');
     const refLn = (xi: Tensor, g: Tensor, b: Tensor) => {
       const { mean, variance } = tf.moments(xi, -1, true);
       return tf.add(tf.mul(tf.div(tf.sub(xi, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
     };
-    expect(maxDiff(ops.layerNorm(x, gamma, beta), refLn(x, gamma, beta))).toBeLessThan(1e-5);
-    const fast = grads((a, b, c) => ops.layerNorm(a!, b!, c!), [x, gamma, beta]);
-    const ref = grads((a, b, c) => refLn(a!, b!, c!), [x, gamma, beta]);
-    for (let i = 0; i < 3; i++) expect(maxDiff(fast[i]!, ref[i]!)).toBeLessThan(1e-4);
+    // Widths with and without a remainder of 4 (the kernel's vector width), and a rank-3 input.
+    for (const shape of [[6, 16], [5, 13], [2, 3, 256]]) {
+      const d = shape[shape.length - 1]!;
+      const x = tf.randomNormal(shape, 0.5, 2, 'float32', 4);
+      const gamma = tf.randomNormal([d], 1, 0.1, 'float32', 5);
+      const beta = tf.randomNormal([d], 0, 0.1, 'float32', 6);
+      expect(maxDiff(o.layerNorm(x, gamma, beta), refLn(x, gamma, beta))).toBeLessThan(1e-5);
+      const fast = grads((a, b, c) => o.layerNorm(a!, b!, c!), [x, gamma, beta]);
+      const ref = grads((a, b, c) => refLn(a!, b!, c!), [x, gamma, beta]);
+      for (let i = 0; i < 3; i++) expect(maxDiff(fast[i]!, ref[i]!)).toBeLessThan(1e-4);
+    }
     const refGelu = (t: Tensor) => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(t, tf.mul(0.044715, tf.pow(t, 3)))))));
-    expect(maxDiff(ops.gelu(x), refGelu(x))).toBeLessThan(1e-5);
-    expect(maxDiff(grads((t) => ops.gelu(t!), [x])[0]!, grads((t) => refGelu(t!), [x])[0]!)).toBeLessThan(1e-4);
-    // x·σ(2u) equals 0.5x(1 + tanh u) into the tails too, where σ saturates (values and gradients).
-    const tails = tf.linspace(-12, 12, 97);
-    expect(maxDiff(ops.gelu(tails), refGelu(tails))).toBeLessThan(1e-5);
-    expect(maxDiff(grads((t) => ops.gelu(t!), [tails])[0]!, grads((t) => refGelu(t!), [tails])[0]!)).toBeLessThan(1e-4);
+    const x = tf.randomNormal([6, 16], 0.5, 2, 'float32', 4);
+    expect(maxDiff(o.gelu(x), refGelu(x))).toBeLessThan(1e-5);
+    expect(maxDiff(grads((t) => o.gelu(t!), [x])[0]!, grads((t) => refGelu(t!), [x])[0]!)).toBeLessThan(1e-4);
+    // x·σ(2u) equals 0.5x(1 + tanh u) into the tails too, where σ saturates and the kernel's e^x is clamped (values
+    // and gradients); 97 values are not a multiple of 4, so on wasm that size takes the tf-ops path.
+    for (const n of [96, 97]) {
+      const tails = tf.linspace(-40, 40, n);
+      expect(maxDiff(o.gelu(tails), refGelu(tails))).toBeLessThan(1e-5);
+      expect(maxDiff(grads((t) => o.gelu(t!), [tails])[0]!, grads((t) => refGelu(t!), [tails])[0]!)).toBeLessThan(1e-4);
+    }
   });
 
   it('bias add sums its gradient with a matMul and matches tf.add', () => {

@@ -1,6 +1,6 @@
 import type { TF, Tensor } from '@pretext/core';
 import type { BackendName } from './backend.js';
-import { wasmColumnSums } from './heap-kernels.js';
+import { wasmColumnSums, wasmGelu, wasmLayerNorm } from './heap-kernels.js';
 import { swapLastPerm, wasmBatchedMatMul, wasmSwapLast } from './wasm-matmul.js';
 
 /**
@@ -124,7 +124,9 @@ export function createOps(tf: TF, backend: BackendName): Ops {
   }) as TF['add'];
 
   // Analytic backward pass: 8 elementwise ops instead of the ~15 autodiff records through moments().
+  const heapLayerNorm = backend === 'wasm' ? wasmLayerNorm(tf) : null;
   const layerNorm = (x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor => {
+    if (heapLayerNorm && x.dtype === 'float32' && gamma.rank === 1 && beta.rank === 1) return heapLayerNorm(x, gamma, beta, eps);
     const axis = x.rank - 1;
     const op = tf.customGrad(((xi: Tensor, g: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
       const mean = tf.mean(xi, axis, true);
@@ -154,7 +156,7 @@ export function createOps(tf: TF, backend: BackendName): Ops {
   // tfjs' autodiff of the formula costs about twice the ops, and pow(x, 3) is slow on wasm.
   const GELU_A = 2 * SQRT_2_OVER_PI;
   const GELU_B = 2 * SQRT_2_OVER_PI * 0.044715;
-  const gelu = tf.customGrad(((x: Tensor, save: (t: Tensor[]) => void) => {
+  const tfGelu = tf.customGrad(((x: Tensor, save: (t: Tensor[]) => void) => {
     const x2 = tf.square(x);
     const s = tf.sigmoid(tf.mul(x, tf.add(tf.mul(x2, GELU_B), GELU_A)));
     save([x, x2, s]);
@@ -169,6 +171,9 @@ export function createOps(tf: TF, backend: BackendName): Ops {
     };
     return { value, gradFunc };
   }) as never) as unknown as (x: Tensor) => Tensor;
+  // The same function and derivative in one pass each on wasm (heap-kernels.wat).
+  const heapGelu = backend === 'wasm' ? wasmGelu(tf, GELU_A, GELU_B) : null;
+  const gelu = (x: Tensor): Tensor => heapGelu?.(x) ?? tfGelu(x);
 
   const gather = ((x: Tensor, indices: Tensor, axis = 0, batchDims = 0) => {
     if (native || axis !== 0 || batchDims !== 0 || !(x instanceof tf.Tensor) || !(indices instanceof tf.Tensor) || x.rank !== 2) {
