@@ -1,9 +1,9 @@
 import wabt from 'wabt';
 
-/** The binary of a WebAssembly text module with the SIMD feature on. */
+/** The binary of a WebAssembly text module with the SIMD and bulk-memory features on. */
 export async function compileHeapKernels(wat: string): Promise<Uint8Array> {
   const w = await wabt();
-  const mod = w.parseWat('heap-kernels.wat', wat, { simd: true });
+  const mod = w.parseWat('heap-kernels.wat', wat, { simd: true, bulk_memory: true });
   try {
     mod.resolveNames();
     mod.validate();

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TF } from '@pretext/core';
+import type { TF, Tensor } from '@pretext/core';
 import { compileHeapKernels, heapKernelsModuleSource } from '../scripts/compile-heap-kernels.js';
 import { selectBackend } from './backend.js';
-import { wasmColumnSums } from './heap-kernels.js';
+import { shareWasmIdentity, wasmColumnSums, wasmGatherRows } from './heap-kernels.js';
 
 let tf: TF;
 beforeAll(async () => {
@@ -51,5 +51,36 @@ describe('heap kernels', () => {
       tf.dispose([x, out]);
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('share memory between a tensor and its Identity clone, kept alive by a reference count', () => {
+    expect(shareWasmIdentity(tf)).toBe(true);
+    expect(shareWasmIdentity(tf)).toBe(true);
+    const x = tf.tensor1d([1, 2, 3]);
+    const buffers = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    // tf.memory() counts bytes per tensor but buffers per allocation: the clone adds a tensor, not a buffer.
+    expect(tf.memory().numDataBuffers).toBe(buffers);
+    x.dispose();
+    expect([...y.dataSync()]).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(tf.memory().numDataBuffers).toBe(buffers - 1);
+    // Gradients through saved (cloned) tensors are unchanged: d/dx Σ x² = 2x.
+    const g = tf.grad((t: Tensor) => tf.sum(tf.square(t)))(tf.tensor1d([1, -2]));
+    expect([...g.dataSync()]).toEqual([2, -4]);
+  });
+
+  it('look up embedding rows like tf.gather, and name an id outside the table', () => {
+    const gather = wasmGatherRows(tf)!;
+    const table = tf.randomNormal([50, 12], 0, 1, 'float32', 7);
+    const ids = tf.tensor2d([[0, 49, 3], [3, 3, 17]], [2, 3], 'int32');
+    const out = gather(table, ids);
+    expect(out.shape).toEqual([2, 3, 12]);
+    expect([...out.dataSync()]).toEqual([...tf.gather(table, ids).dataSync()]);
+    const before = tf.memory().numTensors;
+    expect(() => gather(table, tf.tensor1d([1, 50, 2], 'int32'))).toThrow('id 50 at position 1 is outside the table\'s 50 rows');
+    expect(() => gather(table, tf.tensor1d([-1], 'int32'))).toThrow('id -1 at position 0');
+    // The two id tensors remain; the failed outputs were disposed.
+    expect(tf.memory().numTensors).toBe(before + 2);
   });
 });

@@ -9,6 +9,7 @@ import { HEAP_KERNELS_WASM } from './heap-kernels.bytes.js';
  * - `swapLast`: the last two axes swapped, 4 × 4 blocks through shuffles (tfjs-wasm's `Transpose` reads a column
  *   at a time).
  * - layer norm and GELU, forward and backward, each one pass over its arrays instead of 6–12 tfjs kernels.
+ * - `gatherRows`: an embedding lookup as one bulk copy per row.
  * Every pointer is a byte offset into the heap.
  */
 export interface HeapKernels {
@@ -18,6 +19,8 @@ export interface HeapKernels {
   layerNormBackward(dy: number, xhat: number, rstd: number, g: number, dx: number, dgamma: number, dbeta: number, rows: number, d: number): void;
   geluForward(x: number, y: number, s: number, n: number, a: number, b: number): void;
   geluBackward(dy: number, x: number, s: number, dx: number, n: number, a: number, b3: number): void;
+  /** −1, or the position of the first id outside the table. */
+  gatherRows(table: number, rows: number, width: number, ids: number, count: number, out: number): number;
 }
 
 interface WasmModule {
@@ -113,6 +116,25 @@ export function wasmColumnSums(tf: TF): ((x: Tensor) => Tensor) | null {
   };
 }
 
+/**
+ * Rows of a float32 table `[rows, width]` at int32 `ids` (any shape): `[...ids.shape, width]`, not differentiable;
+ * `null` off wasm. An id outside the table is a `RangeError` naming it.
+ */
+export function wasmGatherRows(tf: TF): ((table: Tensor, ids: Tensor) => Tensor) | null {
+  const h = heapOps(tf);
+  if (!h) return null;
+  return (table, ids) => {
+    const [rows, width] = table.shape as [number, number];
+    const out = h.output([...ids.shape, width]);
+    const bad = h.kernels.gatherRows(h.at(table), rows, width, h.at(ids), ids.size, h.at(out));
+    if (bad >= 0) {
+      out.dispose();
+      throw new RangeError(`embedding lookup: id ${ids.dataSync()[bad]} at position ${bad} is outside the table's ${rows} rows`);
+    }
+    return out;
+  };
+}
+
 /** Layer norm over the last axis, `x·γ + β` after normalising, with its gradients; `null` off wasm. */
 export type LayerNorm = (x: Tensor, gamma: Tensor, beta: Tensor, eps: number) => Tensor;
 
@@ -167,4 +189,30 @@ export function wasmGelu(tf: TF, a: number, b: number): Gelu | null {
     return { value: y, gradFunc };
   }) as never) as unknown as Gelu;
   return (x) => (x.dtype === 'float32' && x.size % 4 === 0 ? op(x) : null);
+}
+
+const sharing = Symbol('pretext.shareIdentity');
+
+/**
+ * Makes tfjs-wasm's `Identity` share its input's memory (a reference count, as tfjs' cpu backend does) instead of
+ * copying it. tfjs clones every tensor a custom gradient saves for the backward pass through `Identity`: about 230
+ * copies per training step at d256 × 4 layers. Tensors are immutable, so sharing gives the same values; this only
+ * changes the registration of the wasm backend's `Identity` kernel, once per process. Returns whether it is in place.
+ */
+export function shareWasmIdentity(tf: TF): boolean {
+  const kernel = tf.getKernel('Identity', 'wasm');
+  if (!kernel) return false;
+  if ((kernel.kernelFunc as unknown as Record<symbol, boolean>)[sharing]) return true;
+  const copy = kernel.kernelFunc;
+  type Args = { inputs: { x: { dataId: object; shape: number[]; dtype: string } }; backend: { incRef?(dataId: object): void } };
+  const kernelFunc = (args: Args) => {
+    const { x } = args.inputs;
+    if (x.dtype === 'string' || typeof args.backend.incRef !== 'function') return (copy as unknown as (a: Args) => unknown)(args);
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  Object.defineProperty(kernelFunc, sharing, { value: true });
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({ ...kernel, kernelFunc: kernelFunc as unknown as typeof kernel.kernelFunc });
+  return true;
 }

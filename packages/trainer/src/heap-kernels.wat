@@ -410,4 +410,23 @@
               (f32x4.add (local.get $av) (f32x4.mul (local.get $bv) (f32x4.mul (local.get $xv) (local.get $xv))))))))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $l))))
+
+  ;; out[i] = table[ids[i]] for `count` int32 ids into a [rows, width] table: an embedding lookup, one bulk copy per
+  ;; row (tfjs-wasm's GatherV2 computes every element's source index). Returns −1, or the position of the first id
+  ;; outside [0, rows), in which case nothing after it is copied.
+  (func (export "gatherRows") (param $table i32) (param $rows i32) (param $width i32) (param $ids i32) (param $count i32) (param $out i32) (result i32)
+    (local $i i32) (local $id i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $width) (i32.const 2)))
+    (local.set $i (i32.const 0))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+      (local.set $id (i32.load (i32.add (local.get $ids) (i32.shl (local.get $i) (i32.const 2)))))
+      (if (i32.ge_u (local.get $id) (local.get $rows)) (then (return (local.get $i))))
+      (memory.copy
+        (i32.add (local.get $out) (i32.mul (local.get $i) (local.get $bytes)))
+        (i32.add (local.get $table) (i32.mul (local.get $id) (local.get $bytes)))
+        (local.get $bytes))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (i32.const -1))
 )

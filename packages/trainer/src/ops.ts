@@ -1,6 +1,6 @@
 import type { TF, Tensor } from '@pretext/core';
 import type { BackendName } from './backend.js';
-import { wasmColumnSums, wasmGelu, wasmLayerNorm } from './heap-kernels.js';
+import { shareWasmIdentity, wasmColumnSums, wasmGatherRows, wasmGelu, wasmLayerNorm } from './heap-kernels.js';
 import { swapLastPerm, wasmBatchedMatMul, wasmSwapLast } from './wasm-matmul.js';
 
 /**
@@ -32,6 +32,8 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 export function createOps(tf: TF, backend: BackendName): Ops {
   const native = backend === 'tfjs-node' || backend === 'tfjs-node-gpu';
+  // Saved tensors are cloned through Identity, which tfjs-wasm implements as a copy.
+  if (backend === 'wasm') shareWasmIdentity(tf);
 
   // Explicit transposes of the last two axes: in JavaScript on the wasm heap where possible (3–6× tfjs-wasm's).
   const transposeLast = (backend === 'wasm' ? wasmSwapLast(tf) : null) ?? ((t: Tensor) => tf.transpose(t, swapLastPerm(t.rank)));
@@ -80,12 +82,14 @@ export function createOps(tf: TF, backend: BackendName): Ops {
     return plainMatMul(aa, bb);
   };
 
+  const heapGather = backend === 'wasm' ? wasmGatherRows(tf) : null;
   const embed = (table: Tensor, ids: Tensor): Tensor => {
     const flat = tf.reshape(ids, [-1]);
     const width = table.shape[1]!;
     if (native) return tf.reshape(tf.gather(table, flat), [...ids.shape, width]);
+    const rowsOf = heapGather && table.dtype === 'float32' && flat.dtype === 'int32' ? heapGather : (t: Tensor, i: Tensor) => tf.gather(t, i);
     const op = tf.customGrad(((t: Tensor, save: (t: Tensor[]) => void) => {
-      const value = tf.gather(t, flat);
+      const value = rowsOf(t, flat);
       // Saved, not closed over: tensors made in the forward pass are disposed before the backward pass runs.
       save([tf.reshape(flat, [-1, 1])]);
       const gradFunc = (dy: Tensor, saved: Tensor[]) => tf.scatterND(saved[0]!, dy, t.shape);
