@@ -77,4 +77,40 @@ describe('AdamW', () => {
     expect(after[1]).toBeCloseTo(4, 5);
     optimizer.dispose();
   });
+
+  it('gives bit-identical parameters and moments with the fused wasm kernel and with tf ops', () => {
+    // Shapes with and without a remainder of 4 (the kernel's vector width); decay on one parameter only.
+    const make = () => [
+      { name: 'w', variable: tf.variable(tf.randomNormal([8, 16], 0, 1, 'float32', 21)), decay: true },
+      { name: 'b', variable: tf.variable(tf.randomNormal([37], 0, 1, 'float32', 22)), decay: false },
+    ];
+    const fusedParams = make();
+    const plainParams = make();
+    const options = { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 };
+    const fused = new AdamW(tf, fusedParams, options);
+    const plain = new AdamW(tf, plainParams, options);
+    expect((fused as unknown as { fused: unknown }).fused).not.toBeNull();
+    (plain as unknown as { fused: null }).fused = null;
+    for (let s = 0; s < 4; s++) {
+      const grads = () => new Map([
+        ['w', tf.randomNormal([8, 16], 0, 1, 'float32', 30 + s)],
+        ['b', tf.randomNormal([37], 0, 1e-3, 'float32', 40 + s)],
+      ]);
+      const lr = 3e-3 * (s + 1);
+      const g1 = grads();
+      const g2 = grads();
+      fused.apply(g1, lr);
+      plain.apply(g2, lr);
+      tf.dispose([...g1.values(), ...g2.values()]);
+    }
+    for (const name of ['w', 'b']) {
+      const i = name === 'w' ? 0 : 1;
+      expect(Array.from(fusedParams[i]!.variable.dataSync())).toEqual(Array.from(plainParams[i]!.variable.dataSync()));
+      expect(Array.from(fused.m.get(name)!.dataSync())).toEqual(Array.from(plain.m.get(name)!.dataSync()));
+      expect(Array.from(fused.v.get(name)!.dataSync())).toEqual(Array.from(plain.v.get(name)!.dataSync()));
+    }
+    fused.dispose();
+    plain.dispose();
+    tf.dispose([...fusedParams, ...plainParams].map((p) => p.variable));
+  });
 });

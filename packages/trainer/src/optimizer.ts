@@ -1,4 +1,5 @@
 import type { TF, Tensor, Variable } from '@pretext/core';
+import { wasmAdamWUpdate, type AdamWUpdate } from './heap-kernels.js';
 import type { Parameter } from './model.js';
 
 export type Schedule = 'cosine' | 'linear' | 'constant';
@@ -43,8 +44,11 @@ export class AdamW {
   readonly v = new Map<string, Variable>();
   /** Number of updates applied so far (bias correction uses it). */
   step = 0;
+  /** On wasm, the whole update of a parameter as one kernel (heap-kernels.wat), with the same float32 results. */
+  private readonly fused: AdamWUpdate | null;
 
   constructor(private readonly tf: TF, private readonly params: readonly Parameter[], readonly options: AdamWOptions) {
+    this.fused = tf.getBackend() === 'wasm' ? wasmAdamWUpdate(tf) : null;
     for (const p of params) {
       this.m.set(p.name, tf.variable(tf.zerosLike(p.variable), false));
       this.v.set(p.name, tf.variable(tf.zerosLike(p.variable), false));
@@ -64,12 +68,21 @@ export class AdamW {
         if (!g) continue; // a parameter no objective used this step
         const m = this.m.get(p.name)!;
         const v = this.v.get(p.name)!;
+        const decay = p.decay && weightDecay > 0 ? 1 - lr * weightDecay : 1;
+        if (this.fused && g.dtype === 'float32' && p.variable.dtype === 'float32') {
+          const k = { b1: beta1, c: 1 - beta1, b2: beta2, e: 1 - beta2, lrc1: lr / c1, c2, eps: epsilon, decay };
+          const [p1, m1, v1] = this.fused(p.variable, g, m, v, k);
+          m.assign(m1);
+          v.assign(v1);
+          p.variable.assign(p1);
+          continue;
+        }
         const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         m.assign(m1);
         v.assign(v1);
         const update = tf.div(tf.mul(m1, lr / c1), tf.add(tf.sqrt(tf.div(v1, c2)), epsilon));
-        const decayed = p.decay && weightDecay > 0 ? tf.mul(p.variable, 1 - lr * weightDecay) : p.variable;
+        const decayed = decay !== 1 ? tf.mul(p.variable, decay) : p.variable;
         p.variable.assign(tf.sub(decayed, update));
       }
     });
