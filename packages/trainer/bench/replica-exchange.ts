@@ -20,11 +20,11 @@ async function one(transfer: boolean) {
   step++;
   const remote = replica.gradients([shares[1]!], totals, step, 1);
   const local = session.gradients([shares[0]!], step, { totals, rank: 0 });
-  const summed = gradsToHost(local.grads);
+  const summed = gradsToHost(local.grads, tf);
   const other = await remote;
   for (const [k, g] of Object.entries(other.grads)) { const mine = summed[k]!; for (let i = 0; i < g.length; i++) mine[i]! += g[i]!; }
   if (transfer) {
-    const tensors = hostGradientTensors(tf, session.store.list(), summed, 1);
+    const tensors = hostGradientTensors(tf, session.store.list(), summed);
     replica.apply(summed, 1, 1e-4, true);
     optimizer.apply(tensors, 1e-4);
     for (const t of tensors.values()) t.dispose();

@@ -8,7 +8,7 @@ import { clm } from '@pretext/objective-clm';
 import { selectBackend } from '../src/backend.js';
 import { resolveModelConfig } from '../src/model.js';
 import { AdamW } from '../src/optimizer.js';
-import { ReplicaWorker, applyHostGradients, gradsToHost } from '../src/parallel.js';
+import { ReplicaWorker, addInto, applyHostGradients, gradsToHost } from '../src/parallel.js';
 import { Session, type Counts } from '../src/session.js';
 
 const argv = process.argv.slice(2);
@@ -40,7 +40,7 @@ let n = 0;
 async function alone(): Promise<number> {
   const t0 = performance.now();
   const r = session.gradients([whole], ++n);
-  const host = gradsToHost(r.grads);
+  const host = gradsToHost(r.grads, tf);
   applyHostGradients(tf, optimizer, session.store.list(), host, 1, 1e-4);
   replica.apply(host, 1, 1e-4); // keep the replica in step (not timed work on this thread)
   return (performance.now() - t0) / 1000;
@@ -49,12 +49,9 @@ async function together(): Promise<number> {
   const t0 = performance.now();
   const remote = replica.gradients([halves[1]], totals, ++n, 1);
   const local = session.gradients([halves[0]], n, { totals, rank: 0 });
-  const summed = gradsToHost(local.grads);
+  const summed = gradsToHost(local.grads, tf);
   const other = await remote;
-  for (const [k, g] of Object.entries(other.grads)) {
-    const mine = summed[k]!;
-    for (let i = 0; i < g.length; i++) mine[i]! += g[i]!;
-  }
+  for (const [k, g] of Object.entries(other.grads)) addInto(summed[k]!, g);
   replica.apply(summed, 1, 1e-4);
   applyHostGradients(tf, optimizer, session.store.list(), summed, 1, 1e-4);
   return (performance.now() - t0) / 1000;

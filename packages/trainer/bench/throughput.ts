@@ -23,7 +23,7 @@ import type { BackendName } from '../src/backend.js';
 import { collate, type Batch } from '@pretext/core';
 import { clm } from '@pretext/objective-clm';
 import { clipByGlobalNorm, globalNorm } from '../src/optimizer.js';
-import { ReplicaWorker, gradsToHost, hostGradientTensors } from '../src/parallel.js';
+import { ReplicaWorker, addInto, gradsToHost, hostGradientTensors, sumOfSquares } from '../src/parallel.js';
 import { benchShape, clmBench } from './shape.js';
 
 const shape = benchShape();
@@ -73,21 +73,18 @@ async function tfjsStep(): Promise<number> {
     const step = ++tfStep;
     const remote = replicas.map((r, i) => r.gradients([shares[i + 1]!], totals, step, i + 1));
     const local = session.gradients([shares[0]!], step, { totals, rank: 0 });
-    const summed = gradsToHost(local.grads);
+    const summed = gradsToHost(local.grads, tf);
     for (const g of local.grads.values()) g.dispose();
     for (const other of await Promise.all(remote)) {
-      for (const [k, g] of Object.entries(other.grads)) {
-        const mine = summed[k]!;
-        for (let i = 0; i < g.length; i++) mine[i]! += g[i]!;
-      }
+      for (const [k, g] of Object.entries(other.grads)) addInto(summed[k]!, g);
     }
     let sq = 0;
-    for (const g of Object.values(summed)) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+    for (const g of Object.values(summed)) sq += sumOfSquares(g);
     const scale = Math.min(1, 1 / (Math.sqrt(sq) + 1e-6));
     // As train.ts does: this thread's tensors first, then the arrays move to the last replica without a copy.
-    const tensors = hostGradientTensors(tf, session.store.list(), summed, scale);
+    const tensors = hostGradientTensors(tf, session.store.list(), summed);
     replicas.forEach((r, i) => r.apply(summed, scale, 1e-4, i === replicas.length - 1));
-    optimizer.apply(tensors, 1e-4);
+    optimizer.apply(tensors, 1e-4, scale);
     for (const t of tensors.values()) t.dispose();
     // The step ends when every replica has applied the update too (it would otherwise run into PyTorch's step).
     await Promise.all(replicas.map((r) => r.idle()));

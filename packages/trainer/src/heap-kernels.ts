@@ -24,7 +24,7 @@ export interface HeapKernels {
   gatherRows(table: number, rows: number, width: number, ids: number, count: number, out: number): number;
   adamw(
     p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
-    b1: number, c: number, b2: number, e: number, lrc1: number, c2: number, eps: number, decay: number,
+    scale: number, b1: number, c: number, b2: number, e: number, lrc1: number, c2: number, eps: number, decay: number,
   ): void;
 }
 
@@ -140,8 +140,12 @@ export function wasmGatherRows(tf: TF): ((table: Tensor, ids: Tensor) => Tensor)
   };
 }
 
-/** The scalars of one AdamW update (see `AdamW.apply`): m' = b1·m + c·g, v' = b2·v + e·g², p' = p·decay − lrc1·m' / (√(v'/c2) + eps). */
+/**
+ * The scalars of one AdamW update (see `AdamW.apply`): with g = grad·scale, m' = b1·m + c·g, v' = b2·v + e·g²,
+ * p' = p·decay − lrc1·m' / (√(v'/c2) + eps).
+ */
 export interface AdamWScalars {
+  readonly scale: number;
   readonly b1: number;
   readonly c: number;
   readonly b2: number;
@@ -161,7 +165,7 @@ export function wasmAdamWUpdate(tf: TF): AdamWUpdate | null {
   const { kernels, output, at } = h;
   return (p, g, m, v, k) => {
     const [p1, m1, v1] = [output(p.shape), output(p.shape), output(p.shape)];
-    kernels.adamw(at(p), at(g), at(m), at(v), at(p1), at(m1), at(v1), p.size, k.b1, k.c, k.b2, k.e, k.lrc1, k.c2, k.eps, k.decay);
+    kernels.adamw(at(p), at(g), at(m), at(v), at(p1), at(m1), at(v1), p.size, k.scale, k.b1, k.c, k.b2, k.e, k.lrc1, k.c2, k.eps, k.decay);
     return [p1, m1, v1];
   };
 }

@@ -431,11 +431,12 @@
     (i32.const -1))
 
   ;; One AdamW update of n parameters, the same float32 operations in the same order as the tf ops it replaces
-  ;; (optimizer.ts), so the results are bit-identical: m' = b1·m + c·g, v' = b2·v + e·g², p' = p·decay −
-  ;; (lrc1·m') / (√(v' / c2) + eps), where c = 1 − b1, e = 1 − b2 and lrc1 = lr / (1 − b1^t).
+  ;; (optimizer.ts), so the results are bit-identical: with g = grad·scale (the clipping factor, 1 for none),
+  ;; m' = b1·m + c·g, v' = b2·v + e·g², p' = p·decay − (lrc1·m') / (√(v' / c2) + eps), where c = 1 − b1,
+  ;; e = 1 − b2 and lrc1 = lr / (1 − b1^t).
   (func (export "adamw")
     (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $pOut i32) (param $mOut i32) (param $vOut i32) (param $n i32)
-    (param $b1 f32) (param $c f32) (param $b2 f32) (param $e f32) (param $lrc1 f32) (param $c2 f32) (param $eps f32) (param $decay f32)
+    (param $scale f32) (param $b1 f32) (param $c f32) (param $b2 f32) (param $e f32) (param $lrc1 f32) (param $c2 f32) (param $eps f32) (param $decay f32)
     (local $i i32) (local $end i32) (local $vecEnd i32)
     (local $gv v128) (local $mv v128) (local $vv v128)
     (local $gs f32) (local $ms f32) (local $vs f32)
@@ -444,7 +445,7 @@
     (local.set $i (i32.const 0))
     (block $done (loop $l
       (br_if $done (i32.ge_u (local.get $i) (local.get $vecEnd)))
-      (local.set $gv (v128.load (i32.add (local.get $g) (local.get $i))))
+      (local.set $gv (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $i))) (f32x4.splat (local.get $scale))))
       (local.set $mv (f32x4.add
         (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $i))) (f32x4.splat (local.get $b1)))
         (f32x4.mul (local.get $gv) (f32x4.splat (local.get $c)))))
@@ -463,7 +464,7 @@
       (br $l)))
     (block $tdone (loop $t
       (br_if $tdone (i32.ge_u (local.get $i) (local.get $end)))
-      (local.set $gs (f32.load (i32.add (local.get $g) (local.get $i))))
+      (local.set $gs (f32.mul (f32.load (i32.add (local.get $g) (local.get $i))) (local.get $scale)))
       (local.set $ms (f32.add
         (f32.mul (f32.load (i32.add (local.get $m) (local.get $i))) (local.get $b1))
         (f32.mul (local.get $gs) (local.get $c))))

@@ -55,8 +55,11 @@ export class AdamW {
     }
   }
 
-  /** Applies one update with `grads` (already clipped) at learning rate `lr`. */
-  apply(grads: ReadonlyMap<string, Tensor>, lr: number): void {
+  /**
+   * Applies one update with `grads` at learning rate `lr`; `gradScale` (a clipping factor) multiplies the gradients
+   * first, inside the update.
+   */
+  apply(grads: ReadonlyMap<string, Tensor>, lr: number, gradScale = 1): void {
     const { tf } = this;
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     this.step++;
@@ -64,19 +67,20 @@ export class AdamW {
     const c2 = 1 - beta2 ** this.step;
     tf.tidy(() => {
       for (const p of this.params) {
-        const g = grads.get(p.name);
-        if (!g) continue; // a parameter no objective used this step
+        const raw = grads.get(p.name);
+        if (!raw) continue; // a parameter no objective used this step
         const m = this.m.get(p.name)!;
         const v = this.v.get(p.name)!;
         const decay = p.decay && weightDecay > 0 ? 1 - lr * weightDecay : 1;
-        if (this.fused && g.dtype === 'float32' && p.variable.dtype === 'float32') {
-          const k = { b1: beta1, c: 1 - beta1, b2: beta2, e: 1 - beta2, lrc1: lr / c1, c2, eps: epsilon, decay };
-          const [p1, m1, v1] = this.fused(p.variable, g, m, v, k);
+        if (this.fused && raw.dtype === 'float32' && p.variable.dtype === 'float32') {
+          const k = { scale: gradScale, b1: beta1, c: 1 - beta1, b2: beta2, e: 1 - beta2, lrc1: lr / c1, c2, eps: epsilon, decay };
+          const [p1, m1, v1] = this.fused(p.variable, raw, m, v, k);
           m.assign(m1);
           v.assign(v1);
           p.variable.assign(p1);
           continue;
         }
+        const g = gradScale !== 1 ? tf.mul(raw, gradScale) : raw;
         const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         m.assign(m1);

@@ -19,7 +19,7 @@ import { generate } from './generate.js';
 import { resolveModelConfig, type ModelConfig } from './model.js';
 import { AdamW, clipByGlobalNorm, globalNorm, learningRateAt, type Schedule } from './optimizer.js';
 import { renderLossPlot, type PlotRow } from './plot.js';
-import { ReplicaWorker, gradsToHost, hostGradientTensors } from './parallel.js';
+import { ReplicaWorker, addInto, gradsToHost, hostGradientTensors, sumOfSquares } from './parallel.js';
 import { Session, type Counts } from './session.js';
 
 export interface SampleOptions {
@@ -477,7 +477,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const shareGradients = async (parts: Batch[][], totals: Counts, n: number, viaThreads: boolean) => {
       const remote = viaThreads ? replicas.map((replica, w) => (parts[w + 1]!.length > 0 ? replica.gradients(parts[w + 1]!, totals, n, w + 1) : null)) : [];
       const local = session.gradients(parts[0]!, n, { totals, rank: 0 });
-      const summed = gradsToHost(local.grads);
+      const summed = gradsToHost(local.grads, tf);
       let loss = local.loss;
       const metrics = local.metrics;
       for (let w = 1; w < workers; w++) {
@@ -486,13 +486,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         if (viaThreads) other = (await remote[w - 1])!;
         else {
           const g = session.gradients(parts[w]!, n, { totals, rank: w });
-          other = { loss: g.loss, metrics: g.metrics, grads: gradsToHost(g.grads) };
+          other = { loss: g.loss, metrics: g.metrics, grads: gradsToHost(g.grads, tf) };
         }
         loss += other.loss;
         for (const [name, g] of Object.entries(other.grads)) {
           const mine = summed[name];
           if (!mine) summed[name] = g;
-          else for (let i = 0; i < g.length; i++) mine[i]! += g[i]!;
+          else addInto(mine, g);
         }
         for (const [k, m] of Object.entries(other.metrics)) {
           const into = (metrics[k] ??= { sum: 0, count: 0 });
@@ -620,17 +620,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const viaThreads = replicas.length > 0;
       const { loss, metrics, summed } = await shareGradients(parts, totals, n, viaThreads);
       let sq = 0;
-      for (const g of Object.values(summed)) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+      for (const g of Object.values(summed)) sq += sumOfSquares(g);
       const norm = Math.sqrt(sq);
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new NonFiniteLossError(n, Number.isFinite(loss) ? norm : loss, lastCheckpoint);
       const scale = r.clipNorm > 0 && norm > r.clipNorm ? r.clipNorm / (norm + 1e-6) : 1;
       const lr = lrAt(n);
       // This thread's copy first, then the arrays move to the last replica (the others get copies), so no thread
       // waits for a clone of every gradient; each replica then runs the same update.
-      const tensors = hostGradientTensors(tf, session.store.list(), summed, scale);
+      const tensors = hostGradientTensors(tf, session.store.list(), summed);
       try {
         replicas.forEach((replica, i) => replica.apply(summed, scale, lr, i === replicas.length - 1));
-        optimizer.apply(tensors, lr);
+        optimizer.apply(tensors, lr, scale);
       } finally {
         for (const t of tensors.values()) t.dispose();
       }

@@ -42,7 +42,7 @@ async function handle(message: WorkerRequest): Promise<WorkerReply | null> {
     }
     case 'grads': {
       const r = session!.gradients(message.batches, message.step, { totals: message.totals, rank: message.rank });
-      return { type: 'grads', loss: r.loss, sums: r.sums, metrics: r.metrics, grads: gradsToHost(r.grads) };
+      return { type: 'grads', loss: r.loss, sums: r.sums, metrics: r.metrics, grads: gradsToHost(r.grads, session!.tf) };
     }
     case 'apply': {
       applyHostGradients(session!.tf, optimizer!, session!.store.list(), message.grads, message.scale, message.lr);
