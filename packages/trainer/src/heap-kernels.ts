@@ -88,9 +88,15 @@ export function heapKernels(backend: WasmBackendInternals): HeapKernels | null {
   const memory = wasm.asm?.memory;
   let kernels: HeapKernels | null = null;
   if (memory instanceof WebAssembly.Memory) {
-    // Synchronous compilation is fine in Node for a module this small (a few kB).
-    const module = new WebAssembly.Module(Buffer.from(HEAP_KERNELS_WASM, 'base64'));
-    kernels = new WebAssembly.Instance(module, { tfjs: { memory } }).exports as unknown as HeapKernels;
+    try {
+      // Synchronous compilation is fine in Node for a module this small (a few kB).
+      const module = new WebAssembly.Module(Buffer.from(HEAP_KERNELS_WASM, 'base64'));
+      kernels = new WebAssembly.Instance(module, { tfjs: { memory } }).exports as unknown as HeapKernels;
+    } catch {
+      // A memory these kernels cannot import (tfjs' threaded build shares its memory between workers): the
+      // callers fall back to tf ops.
+      kernels = null;
+    }
   }
   instances.set(wasm, kernels);
   return kernels;
