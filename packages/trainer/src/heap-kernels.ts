@@ -43,7 +43,6 @@ export interface WasmBackendInternals {
   makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
 }
 
-
 /** The wasm backend's internals these kernels use, or `null` off wasm or when tfjs-backend-wasm's layout changed. */
 export function wasmInternals(tf: TF): WasmBackendInternals | null {
   if (tf.getBackend() !== 'wasm') return null;
@@ -62,6 +61,11 @@ export function wasmInternals(tf: TF): WasmBackendInternals | null {
     return null;
   }
   return backend as WasmBackendInternals;
+}
+
+/** A new float32 tensor on the wasm heap; its memory is uninitialised until a kernel writes it. */
+export function heapOutput(tf: TF, backend: WasmBackendInternals, shape: number[]): Tensor {
+  return tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32'));
 }
 
 /** Byte offset of a wasm tensor's data in the heap. */
@@ -109,8 +113,7 @@ function heapOps(tf: TF) {
   if (!backend || !kernels) return null;
   return {
     kernels,
-    /** A new float32 tensor of this shape; its memory is uninitialised until a kernel writes it. */
-    output: (shape: number[]): Tensor => tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32')),
+    output: (shape: number[]): Tensor => heapOutput(tf, backend, shape),
     at: (t: Tensor): number => heapOffset(backend, t),
   };
 }

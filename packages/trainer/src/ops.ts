@@ -98,8 +98,8 @@ export function createOps(tf: TF, backend: BackendName): Ops {
     return tf.reshape(op(table), [...ids.shape, width]);
   };
 
-  // Column sums as ones[1, rows] · x: wasm reduces over axis 0 by transposing the whole input first
-  // (570 ms for [2048, 8192]); the matMul reads it once.
+  // Column sums: on wasm in the heap kernel `colsum`; elsewhere as ones[1, rows] · x, because a reduction over axis 0
+  // transposes the whole input first (570 ms for [2048, 8192] on wasm) where the matMul reads it once.
   const heapSumRows = backend === 'wasm' ? wasmColumnSums(tf) : null;
   const sumRows = (x: Tensor): Tensor => {
     if (heapSumRows && x.dtype === 'float32') return heapSumRows(x);

@@ -1,5 +1,5 @@
 import type { TF, Tensor } from '@pretext/core';
-import { heapKernels, heapOffset, wasmInternals } from './heap-kernels.js';
+import { heapKernels, heapOffset, heapOutput, wasmInternals } from './heap-kernels.js';
 
 /**
  * Batched matMul on tfjs' wasm backend through XNNPACK, one matrix at a time, without copying.
@@ -37,7 +37,7 @@ export function wasmBatchedMatMul(tf: TF): BatchedMatMul | null {
     const n = b.shape[rank - 1]!;
     const batch = a.size / (m * k);
     const outShape = [...a.shape.slice(0, -1), n];
-    const out = tf.engine().makeTensorFromTensorInfo(backend.makeOutput(outShape, 'float32'));
+    const out = heapOutput(tf, backend, outShape);
     // Offsets are read after the output is allocated: malloc may grow the heap, never move live blocks.
     const [ao, bo, oo] = [offset(a), offset(b), offset(out)];
     const sa = shapeBytes([1, m, k]);
@@ -101,7 +101,7 @@ export function wasmSwapLast(tf: TF): SwapLast | null {
     const rank = x.rank;
     const m = x.shape[rank - 2]!;
     const n = x.shape[rank - 1]!;
-    const out = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([...x.shape.slice(0, -2), n, m], 'float32'));
+    const out = heapOutput(tf, backend, [...x.shape.slice(0, -2), n, m]);
     if (kernels) {
       kernels.swapLast(heapOffset(backend, x), heapOffset(backend, out), m, n, x.size / (m * n));
       return out;
