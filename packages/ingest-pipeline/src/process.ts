@@ -117,6 +117,7 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
   };
   const hasher = task.dedup.near ? new MinHasher(task.dedup) : null;
   const keyer = new DedupKeyer(hasher);
+  const needKeys = task.dedup.exact || task.dedup.near;
   const spans = new WordSpans();
   const exact: number[] = [];
   const bandParts: Uint32Array[] = [];
@@ -221,9 +222,14 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
         }
         continue;
       }
-      const keys = keyer.keys(text);
-      exact.push(keys.hi, keys.lo);
-      if (hasher) bandParts.push(keys.bands);
+      if (needKeys) {
+        const keys = keyer.keys(text);
+        exact.push(keys.hi, keys.lo);
+        if (hasher) bandParts.push(keys.bands);
+      } else {
+        // No dedup (`--no-dedup`): the keys would cost about a third of a WET document's reading; zeros are never compared.
+        exact.push(0, 0);
+      }
       result.docs.push({ id: raw.id, text, source: raw.source, meta: p.meta });
     }
   };
