@@ -74,8 +74,13 @@ export function pairAt(text: string, i: number, end: number): number {
  */
 export class WordSpans {
   count = 0;
-  start = new Int32Array(4096);
-  end = new Int32Array(4096);
+  start: Int32Array;
+  end: Int32Array;
+
+  constructor(capacity = 4096) {
+    this.start = new Int32Array(capacity);
+    this.end = new Int32Array(capacity);
+  }
 
   scan(text: string): this {
     const cls = charClasses();
@@ -87,7 +92,7 @@ export class WordSpans {
       if (i >= len) break;
       const s = i;
       while (i < len && !(cls[text.charCodeAt(i)]! & WS)) i++;
-      if (n === this.start.length) this.grow();
+      if (n >= this.start.length) this.grow();
       this.start[n] = s;
       this.end[n] = i;
       n++;
@@ -96,9 +101,18 @@ export class WordSpans {
     return this;
   }
 
+  /** The spans of the last `scan`, in arrays of their own (valid after the next `scan`). */
+  copy(): WordSpans {
+    const c = new WordSpans(0);
+    c.count = this.count;
+    c.start = this.start.slice(0, this.count);
+    c.end = this.end.slice(0, this.count);
+    return c;
+  }
+
   private grow(): void {
-    const start = new Int32Array(this.start.length * 2);
-    const end = new Int32Array(this.end.length * 2);
+    const start = new Int32Array(Math.max(1024, this.start.length * 2));
+    const end = new Int32Array(Math.max(1024, this.end.length * 2));
     start.set(this.start);
     end.set(this.end);
     this.start = start;
