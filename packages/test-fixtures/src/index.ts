@@ -2,3 +2,4 @@ export { TestDataMissingError, repoRoot, sharedCorporaDir, corpus } from './corp
 export { BYTE_SPECIAL, BYTE_VOCAB, bookDocuments, stream } from './bytes.js';
 export { numberOption, median, cpuTime, childCpu } from './bench.js';
 export type { Timing } from './bench.js';
+export { compileWat, wasmModuleSource } from './wasm.js';
