@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Rng } from '@pretext/core';
+import { minHashKernel, type MinHashKernel } from './minhash-kernel.js';
 
 export interface DedupOptions {
   /** Drop documents whose normalized text equals an earlier kept document's. Default true. */
@@ -60,7 +61,9 @@ export function hashWord(w: string): number {
  * (no string per shingle, each shingle hash finished with fmix32), and the bands × rows hash functions are
  * `(a_i · x + b_i) mod 2^32` with odd a_i: permutations of the already well-mixed shingle hashes, two operations each
  * (fmix32 per function cost twice as much; the estimates stay within the test's 4 standard errors). a_i and b_i are
- * drawn from the seeded `Rng`, so a signature depends on nothing but the text and the options.
+ * drawn from the seeded `Rng`, so a signature depends on nothing but the text and the options. The signature runs in
+ * a WebAssembly SIMD kernel (minhash-kernel.wat; `bench/minhash.ts`: 9× the JavaScript loop, which stays as the
+ * fallback and the reference the kernel is tested against).
  */
 export class MinHasher {
   readonly shingleSize: number;
@@ -68,8 +71,10 @@ export class MinHasher {
   readonly rows: number;
   private readonly seeds: Uint32Array;
   private readonly mul: Uint32Array;
+  private readonly kernel: MinHashKernel | null;
 
-  constructor(options: DedupOptions = {}) {
+  /** `simd: false` keeps to the JavaScript loop (for tests comparing the two). */
+  constructor(options: DedupOptions & { simd?: boolean } = {}) {
     const o = { ...DEDUP_DEFAULTS, ...options };
     this.shingleSize = o.shingleSize;
     this.bands = o.bands;
@@ -81,6 +86,7 @@ export class MinHasher {
       this.mul[i] = rng.nextUint32() | 1;
       this.seeds[i] = rng.nextUint32();
     }
+    this.kernel = options.simd === false ? null : minHashKernel(this.mul, this.seeds);
   }
 
   /** Shingle hashes of a normalized text: one per window of `shingleSize` words (one for shorter texts; none if empty). */
@@ -112,6 +118,7 @@ export class MinHasher {
 
   /** The signature of shingle hashes. */
   signatureOf(sh: Uint32Array): Uint32Array {
+    if (this.kernel && sh.length > 0) return this.kernel.signature(sh);
     const fns = this.seeds.length;
     const sig = new Uint32Array(fns).fill(0xffffffff);
     const mul = this.mul;
