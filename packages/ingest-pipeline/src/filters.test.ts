@@ -35,6 +35,23 @@ describe('Gopher repetition', () => {
     }
   });
 
+  it('matches the transcription on highly repetitive texts, where most n-grams of every length repeat', () => {
+    // Two-letter words (no two joined n-grams can spell the same string, which datatrove's join('') would conflate).
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    for (let t = 0; t < 300; t++) {
+      const vocab = ['aa', 'bb', 'cc', 'dd', 'ee', 'ff', 'gg', 'hh'].slice(0, 1 + Math.floor(next() * 8));
+      const n = Math.floor(next() * 120);
+      const phrase = Array.from({ length: 1 + Math.floor(next() * 12) }, () => vocab[Math.floor(next() * vocab.length)]);
+      const ws = Array.from({ length: n }, (_, i) => (next() < 0.6 ? phrase[i % phrase.length]! : vocab[Math.floor(next() * vocab.length)]!));
+      const text = ws.map((w) => (next() < 0.1 ? `${w}\n` : `${w} `)).join('').trim();
+      if (text === '') continue;
+      const mine = gopherRepetitionScores(text, words(text));
+      const ref = reference(text);
+      for (const [k, v] of Object.entries(ref)) expect(mine[k as keyof typeof mine], `${k} of ${JSON.stringify(text)}`).toBeCloseTo(v, 12);
+    }
+  });
+
   it('passes real prose and drops the same prose repeated', () => {
     const text = book('books/gutenberg/markovify/sherlock.txt');
     const s = gopherRepetitionScores(text, words(text));

@@ -345,44 +345,41 @@ function mixLo(h: number, v: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-/** Reused from one document to the next (sized for the largest so far): no typed arrays allocated per document. */
+/**
+ * Reused from one document to the next (sized for the largest so far): no typed arrays allocated per document. A slot
+ * is four consecutive words (key hi, key lo, count, first position), so a probe touches one cache line; four separate
+ * arrays cost four misses per insert on long documents.
+ */
 class NgramTable {
-  private hi = new Uint32Array(1024);
-  private lo = new Uint32Array(1024);
-  /** 0: empty slot. */
-  count = new Int32Array(1024);
-  first = new Int32Array(1024);
+  /** [hi, lo, count, first] per slot; count 0: empty. */
+  data = new Int32Array(4 * 1024);
   private mask = 1023;
 
   /** Empties the table for up to `items` n-grams. Only the part in use is cleared. */
   reset(items: number): void {
     let n = 16;
     while (n < items * 2) n *= 2;
-    if (n > this.count.length) {
-      this.hi = new Uint32Array(n);
-      this.lo = new Uint32Array(n);
-      this.count = new Int32Array(n);
-      this.first = new Int32Array(n);
-    } else {
-      this.count.fill(0, 0, n);
-    }
+    if (4 * n > this.data.length) this.data = new Int32Array(4 * n);
+    else this.data.fill(0, 0, 4 * n);
     this.mask = n - 1;
   }
 
-  /** Adds one occurrence at word `at`; returns the slot. */
+  /** Adds one occurrence at word `at`; returns the slot's index in `data` (its count at +2, first position at +3). */
   add(hi: number, lo: number, at: number): number {
+    const d = this.data;
     let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & this.mask;
     for (;;) {
-      if (this.count[i] === 0) {
-        this.hi[i] = hi;
-        this.lo[i] = lo;
-        this.count[i] = 1;
-        this.first[i] = at;
-        return i;
+      const b = 4 * i;
+      if (d[b + 2] === 0) {
+        d[b] = hi;
+        d[b + 1] = lo;
+        d[b + 2] = 1;
+        d[b + 3] = at;
+        return b;
       }
-      if (this.hi[i] === hi && this.lo[i] === lo) {
-        this.count[i]!++;
-        return i;
+      if (d[b] === (hi | 0) && d[b + 1] === (lo | 0)) {
+        d[b + 2]!++;
+        return b;
       }
       i = (i + 1) & this.mask;
     }
@@ -394,6 +391,9 @@ let ids = new Int32Array(4096);
 let prefix = new Float64Array(4097);
 let keyHi = new Uint32Array(4096);
 let keyLo = new Uint32Array(4096);
+/** Positions whose n-gram may occur twice (the candidates), and each candidate's slot in the table. */
+let cand = new Int32Array(4096);
+let slotOf = new Int32Array(4096);
 
 const vocabulary = new SpanSet();
 
@@ -423,6 +423,8 @@ export function gopherRepetitionScores(text: string, wordList?: readonly string[
     prefix = new Float64Array(2 * words + 1);
     keyHi = new Uint32Array(2 * words);
     keyLo = new Uint32Array(2 * words);
+    cand = new Int32Array(2 * words);
+    slotOf = new Int32Array(2 * words);
   }
   // prefix sums of word lengths: characters of words[i, j) = prefix[j] - prefix[i]
   prefix[0] = 0;
@@ -437,61 +439,99 @@ export function gopherRepetitionScores(text: string, wordList?: readonly string[
   for (let i = 0; i < words; i++) {
     keyHi[i] = Math.imul(0x9e3779b9 ^ ids[i]!, 0x01000193) >>> 0;
     keyLo[i] = mixLo(0x85ebca6b, ids[i]!);
+    cand[i] = i;
   }
+  // An n-gram can occur twice only where its (n − 1)-word prefix occurs twice. So each n looks only at the positions
+  // whose (n − 1)-gram repeats (the candidates; every position for n = 2): the n-grams left out occur once, which
+  // changes no count of a repeating n-gram and no answer below. On prose few 4-grams repeat, so n = 5…10 cost little.
+  let candidates = Math.max(0, words - 1); // positions that start a 2-gram
   let keyN = 1;
-  const keys = (n: number): number => {
+  const data = () => table.data;
+
+  /** Counts the candidates' n-grams (their slots in `slotOf`); false if none occurs twice. */
+  const count = (n: number): boolean => {
     for (; keyN < n; keyN++) {
-      for (let i = 0; i + keyN < words; i++) {
+      for (let k = 0; k < candidates; k++) {
+        const i = cand[k]!;
         const v = ids[i + keyN]!;
         keyHi[i] = Math.imul(keyHi[i]! ^ v, 0x01000193) >>> 0;
         keyLo[i] = mixLo(keyLo[i]!, v);
       }
     }
-    return words - n + 1;
+    table.reset(candidates);
+    let repeats = false;
+    for (let k = 0; k < candidates; k++) {
+      const i = cand[k]!;
+      const b = table.add(keyHi[i]!, keyLo[i]!, i);
+      slotOf[k] = b;
+      if (data()[b + 2]! > 1) repeats = true;
+    }
+    return repeats;
   };
-
-  // When no n-gram occurs twice, no longer one does: their counts are all 1 and their duplicate fractions 0.
-  let unique = Infinity;
+  /** Keeps the candidates whose n-gram repeats and that start an (n + 1)-gram (call right after `count(n)`). */
+  const narrow = (n: number) => {
+    const d = data();
+    let m = 0;
+    for (let k = 0; k < candidates; k++) {
+      const i = cand[k]!;
+      if (d[slotOf[k]! + 2]! > 1 && i + n + 1 <= words) cand[m++] = i;
+    }
+    candidates = m;
+  };
 
   /** Python's Counter.most_common(1): the highest count, the first seen among ties; chars = len(" ".join(gram)) * count. */
   const topFrac = (n: number): number => {
     if (words < n) return 0;
-    if (n >= unique) return (prefix[n]! - prefix[0]! + (n - 1)) / len;
-    const count = keys(n);
-    table.reset(count);
+    if (candidates === 0 || !count(n)) {
+      // Every n-gram occurs once: the first one is the most common.
+      candidates = 0;
+      return (prefix[n]! - prefix[0]! + (n - 1)) / len;
+    }
+    const d = data();
     let bestCount = 0;
     let bestAt = 0;
-    for (let i = 0; i < count; i++) {
-      const slot = table.add(keyHi[i]!, keyLo[i]!, i);
-      const c = table.count[slot]!;
-      const first = table.first[slot]!;
-      // Counter keeps first-insertion order among equal counts: the earlier first occurrence wins a tie.
+    for (let k = 0; k < candidates; k++) {
+      const b = slotOf[k]!;
+      const c = d[b + 2]!;
+      const first = d[b + 3]!;
       if (c > bestCount || (c === bestCount && first < bestAt)) {
         bestCount = c;
         bestAt = first;
       }
     }
-    if (bestCount === 1) unique = n;
+    narrow(n);
     const chars = prefix[bestAt + n]! - prefix[bestAt]! + (n - 1);
     return (chars * bestCount) / len;
   };
 
   /** datatrove's find_all_duplicate: characters of n-grams that repeat an earlier one, skipping past each repeat. */
   const dupFrac = (n: number): number => {
-    if (words < n || n >= unique) return 0;
-    table.reset(keys(n));
+    if (words < n || candidates === 0) return 0;
+    if (!count(n)) {
+      candidates = 0;
+      return 0;
+    }
+    // The walk below inserts only some n-grams (it skips past each repeat), so the next candidates come from the
+    // full count just made: flag them now, keep them after the walk.
+    const d0 = data();
+    for (let k = 0; k < candidates; k++) slotOf[k] = d0[slotOf[k]! + 2]! > 1 && cand[k]! + n + 1 <= words ? 1 : 0;
+    table.reset(candidates);
+    const d = data();
     let chars = 0;
-    let i = 0;
-    while (i < words - n + 1) {
-      const slot = table.add(keyHi[i]!, keyLo[i]!, i);
-      if (table.count[slot]! > 1) {
+    let k = 0;
+    while (k < candidates) {
+      const i = cand[k]!;
+      const b = table.add(keyHi[i]!, keyLo[i]!, i);
+      k++;
+      if (d[b + 2]! > 1) {
         chars += prefix[i + n]! - prefix[i]!;
-        i += n;
-      } else {
-        i++;
+        // Positions before i + n are skipped, as datatrove's index jumps by n.
+        while (k < candidates && cand[k]! < i + n) k++;
       }
     }
-    if (chars === 0) unique = n;
+    let m = 0;
+    for (let j = 0; j < candidates; j++) if (slotOf[j] === 1) cand[m++] = cand[j]!;
+    candidates = m;
     return chars / len;
   };
 
