@@ -98,9 +98,11 @@ async function* books(unit: Unit): AsyncGenerator<Document> {
   yield parseTextBook(bytes, unit.file, unit.relative);
 }
 
-/** Copies a filter's scores into a document's meta, whose properties already exist (see `scoreSlots`). */
-function assignScores(meta: Record<string, string | number | null>, scores: object): void {
-  for (const [k, v] of Object.entries(scores)) meta[k] = v as number;
+type Meta = Record<string, string | number | null>;
+
+/** Copies a filter's scores into a document's meta, whose properties already exist (see `metaOf`). */
+function assignScores(meta: Meta, scores: object): void {
+  for (const k in scores) meta[k] = (scores as Meta)[k]!;
 }
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3));
@@ -124,9 +126,16 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
   const keyer = new DedupKeyer(hasher);
   const needKeys = task.dedup.exact || task.dedup.near;
   const needWords = filters.gopherQuality !== null || filters.gopherRepetition !== null;
-  // Every score column present from the start, in one order: the filters then overwrite properties instead of adding
-  // ~30 to each document's meta one by one (Object.assign growing the object cost ~25 µs per WET document).
-  const scoreSlots: Record<string, null> = Object.fromEntries(scoreFields(filters).map((f) => [f.name, null]));
+  // Each document's meta is a copy of one template holding every column (the source's, then the scores) and the
+  // values are stored into it. V8 copies such an object in one step and keeps its properties fast; adding ~30
+  // properties one by one (Object.assign, or a second spread) turned it into a dictionary: ~45 µs per document.
+  let template: Meta | null = null;
+  const metaOf = (raw: Meta): Meta => {
+    template ??= Object.fromEntries([...Object.keys(raw), ...scoreFields(filters).map((f) => f.name)].map((k) => [k, null]));
+    const meta = { ...template };
+    for (const k in raw) meta[k] = raw[k]!;
+    return meta;
+  };
   const spans = new WordSpans();
   const exact: number[] = [];
   const bandParts: Uint32Array[] = [];
@@ -258,7 +267,7 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
       result.textBytes += Buffer.byteLength(raw.text);
       // The readers name the file as they were given it (absolute); the column holds the path relative to the input
       // folder, so shards do not depend on where the corpus sits. Books already do this (and name the @stdlib file).
-      const meta: Record<string, string | number | null> = { ...(raw.meta as Record<string, string | number | null>), ...scoreSlots };
+      const meta = metaOf((raw.meta ?? {}) as Meta);
       if (unit.kind !== 'books') meta.file = unit.relative;
       batch.push({ raw, words: null, position, meta, reason: null, detail: '', language: null });
       batchChars += raw.text.length;
