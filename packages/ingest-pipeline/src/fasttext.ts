@@ -218,10 +218,11 @@ export class FastTextModel {
   private readonly slotMask: number;
   private readonly wordBytes: Uint8Array;
   private readonly wordOffset: Int32Array;
-  /** Subword bucket → input row: all-identity (-1 in the file), nothing (0), or a hash table of kept buckets. */
+  /** Kept subword buckets: all (-1 in the file), none (0), or this many, marked in `keptBits`. */
   private readonly pruned: number;
-  private readonly pruneTable: Int32Array;
-  private readonly pruneMask: number;
+  private readonly keptBits: Uint32Array;
+  /** Kept buckets before each 32-bucket word of `keptBits`. */
+  private readonly keptBefore: Int32Array;
   private readonly eosId: number;
 
   // Reused per call (one instance serves one thread).
@@ -310,31 +311,18 @@ export class FastTextModel {
     this.wordOffset = offsets.slice(0, nwords + 1);
     for (let i = 0; i < nwords; i++) this.wordBytes.set(data.subarray(starts[i]!, starts[i]! + offsets[i + 1]! - offsets[i]!), offsets[i]!);
 
-    // Kept subword buckets (pruned models, e.g. every .ftz): bucket → index among the kept rows after the words.
+    // Kept subword buckets (pruned models, e.g. every .ftz): pairs of bucket and index among the kept rows after
+    // the words (a later pair for the same bucket wins, as in fastText's map).
     const pruneAt = r.at;
     r.need(Math.max(0, pruneSize) * 8, `${pruneSize} pruned bucket pairs`);
     this.pruned = pruneSize;
-    let mask = 0;
-    let maxKept = -1;
-    if (pruneSize > 0) {
-      let cap = 16;
-      while (cap < pruneSize * 2) cap *= 2;
-      mask = cap - 1;
-      this.pruneTable = new Int32Array(cap * 2).fill(-1);
-      for (let i = 0; i < pruneSize; i++) {
-        const bucket = r.i32('pruned bucket');
-        const index = r.i32('pruned bucket index');
-        if (bucket < 0 || bucket >= a.bucket || index < 0) r.fail(`pruned bucket ${bucket} → ${index} is out of range`, r.at - 8);
-        let s = hashSlot(bucket) & mask;
-        while (this.pruneTable[s * 2]! !== -1 && this.pruneTable[s * 2]! !== bucket) s = (s + 1) & mask;
-        this.pruneTable[s * 2] = bucket;
-        this.pruneTable[s * 2 + 1] = nwords + index;
-        maxKept = Math.max(maxKept, index);
-      }
-    } else {
-      this.pruneTable = new Int32Array(0);
+    const keptIndex = pruneSize > 0 ? new Int32Array(a.bucket).fill(-1) : null;
+    for (let i = 0; i < pruneSize; i++) {
+      const bucket = r.i32('pruned bucket');
+      const index = r.i32('pruned bucket index');
+      if (bucket < 0 || bucket >= a.bucket || index < 0) r.fail(`pruned bucket ${bucket} → ${index} is out of range`, r.at - 8);
+      keptIndex![bucket] = index;
     }
-    this.pruneMask = mask;
 
     const quantInput = r.bool('quantized-input flag');
     const input = readMatrix(r, quantInput, 'input matrix');
@@ -344,8 +332,8 @@ export class FastTextModel {
     const output = readMatrix(r, quantInput && qout, 'output matrix');
     if (r.at !== data.length) r.fail(`${data.length - r.at} unexpected bytes after the output matrix`);
     if (input.cols !== a.dim || output.cols !== a.dim) r.fail(`matrix widths ${input.cols} and ${output.cols} differ from dim ${a.dim}`);
-    const maxRow = pruneSize > 0 ? nwords + maxKept : pruneSize < 0 && a.maxn > 0 ? nwords + a.bucket - 1 : nwords - 1;
-    if (input.rows <= maxRow) r.fail(`input matrix has ${input.rows} rows, the dictionary needs ${maxRow + 1}`);
+    const needRows = pruneSize < 0 && a.maxn > 0 ? nwords + a.bucket : nwords;
+    if (input.rows < needRows) r.fail(`input matrix has ${input.rows} rows, the dictionary needs ${needRows}`);
     if (output.rows < nlabels - 1) r.fail(`output matrix has ${output.rows} rows, ${nlabels} labels need ${nlabels - 1}`);
     // Rows as fastText adds them: with quantized norms, each value is the float32 product norm × centroid.
     if (input.norm) {
@@ -354,7 +342,30 @@ export class FastTextModel {
         for (let j = 0; j < a.dim; j++) input.data[i * a.dim + j] = Math.fround(n * input.data[i * a.dim + j]!);
       }
     }
-    this.input = input.data;
+    // The kept buckets as a bitmap (250 KB for 2M buckets, so the test of every n-gram, most of which were pruned,
+    // stays in cache), and their rows reordered by bucket: a kept bucket's row is its rank among the kept ones,
+    // counted from the bitmap, with no table of rows to look up.
+    this.keptBits = new Uint32Array(keptIndex ? Math.ceil(a.bucket / 32) : 0);
+    this.keptBefore = new Int32Array(this.keptBits.length);
+    if (keptIndex) {
+      let kept = 0;
+      for (let b = 0; b < a.bucket; b++) if (keptIndex[b]! >= 0) kept++;
+      const rows = new Float32Array((nwords + kept) * a.dim);
+      rows.set(input.data.subarray(0, nwords * a.dim));
+      let rank = 0;
+      for (let b = 0; b < a.bucket; b++) {
+        if ((b & 31) === 0) this.keptBefore[b >>> 5] = rank;
+        const index = keptIndex[b]!;
+        if (index < 0) continue;
+        if (nwords + index >= input.rows) r.fail(`pruned bucket ${b} → ${index} is past the input matrix's ${input.rows} rows`, pruneAt);
+        this.keptBits[b >>> 5]! |= 1 << (b & 31);
+        rows.set(input.data.subarray((nwords + index) * a.dim, (nwords + index + 1) * a.dim), (nwords + rank) * a.dim);
+        rank++;
+      }
+      this.input = rows;
+    } else {
+      this.input = input.data;
+    }
     this.output = output.data;
     this.outputNorm = output.norm;
 
@@ -387,7 +398,7 @@ export class FastTextModel {
         scratch[0] = 0x3c;
         scratch.set(this.wordBytes.subarray(this.wordOffset[w]!, this.wordOffset[w + 1]!), 1);
         scratch[len + 1] = 0x3e;
-        this.reserveIds(len * (this.maxn + 1) * 2 + 16);
+        this.reserveIds((len + 2) * (this.maxn + 1) + 2);
         const n = this.subwords(scratch, 0, len + 2, 0);
         for (let i = 0; i < n; i++) rows.push(this.ids[i]!);
       }
@@ -505,8 +516,9 @@ export class FastTextModel {
    */
   private hiddenOf(end: number, classes: Uint8Array): boolean {
     const b = this.bytes;
-    // Every word adds at most its own row and its n-grams; n-grams of a word of L bytes: fewer than (L + 2) × maxn.
-    this.reserveIds((end + 2) * (Math.max(this.maxn, 1) + 1) + 8);
+    // A word of C characters and its separator (C + 1 bytes or more) adds at most 1 + (C + 2) × (maxn - minn + 1)
+    // rows: below 2 × maxn + 3 per byte.
+    this.reserveIds(end * (2 * Math.max(this.maxn, 0) + 3) + 8);
     let n = 0;
     let i = 1;
     for (;;) {
@@ -580,7 +592,7 @@ export class FastTextModel {
    * the model kept that bucket. Returns the new count.
    */
   private subwords(b: Uint8Array, start: number, end: number, n: number): number {
-    const { minn, maxn, bucket, pruned, pruneTable, pruneMask, nwords } = this;
+    const { minn, maxn, bucket, pruned, keptBits, keptBefore, nwords } = this;
     const ids = this.ids;
     if (maxn <= 0 || pruned === 0) return n;
     for (let i = start; i < end; i++) {
@@ -592,18 +604,15 @@ export class FastTextModel {
         while (j < end && (b[j]! & 0xc0) === 0x80) h = Math.imul(h ^ ((b[j++]! << 24) >> 24), FNV_PRIME);
         // A single character only counts inside the word, never the lone `<` or `>`.
         if (len >= minn && !(len === 1 && (i === start || j === end))) {
-          const id = (h >>> 0) % bucket;
+          // The remainder through a float division: V8 compiles `%` of a uint32 above 2^31 to a slow fmod call.
+          const u = h >>> 0;
+          const id = u - Math.floor(u / bucket) * bucket;
           if (pruned < 0) {
             ids[n++] = nwords + id;
           } else {
-            for (let s = hashSlot(id) & pruneMask; ; s = (s + 1) & pruneMask) {
-              const key = pruneTable[s * 2]!;
-              if (key === id) {
-                ids[n++] = pruneTable[s * 2 + 1]!;
-                break;
-              }
-              if (key === -1) break;
-            }
+            const bits = keptBits[id >>> 5]!;
+            const bit = id & 31;
+            if ((bits >>> bit) & 1) ids[n++] = nwords + keptBefore[id >>> 5]! + popcount(bits & ~(-1 << bit));
           }
         }
       }
@@ -749,6 +758,12 @@ function fnv(b: Uint8Array, start: number, end: number): number {
 function hashSlot(h: number): number {
   const x = Math.imul(h, 0x9e3779b1);
   return x ^ (x >>> 15);
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 function startsWith(b: Uint8Array, start: number, end: number, prefix: readonly number[]): boolean {

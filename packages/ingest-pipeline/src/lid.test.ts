@@ -8,6 +8,7 @@ import { planWikipedia, readWikipedia } from '@pretext/ingest-wikipedia';
 import { readDocuments } from '@pretext/shards';
 import { cleanTempDirs, corpus, tempDir } from './corpora.test-helper.js';
 import { identifyLanguage, ingest } from './index.js';
+import { identifyLanguageSync } from './lid.js';
 
 afterAll(cleanTempDirs);
 
@@ -96,5 +97,12 @@ describe('language identification (fastText lid.176)', () => {
     expect(a.score).toBeLessThanOrEqual(1);
     expect(await identifyLanguage('Call me Ishmael. Some years ago, never mind how long precisely, having little money in my purse.')).toEqual(a);
     expect((await identifyLanguage('')).score).toBeLessThanOrEqual(1);
+    expect(identifyLanguageSync('Call me Ishmael. Some years ago, never mind how long precisely, having little money in my purse.')).toEqual(a);
+  });
+
+  it('text without words gets the end-of-line token\'s label, as fastText (and the WebAssembly build before) gave it', async () => {
+    // fastText reads a line and its newline: the end-of-sentence token `</s>` is always a word, so there is always a
+    // prediction (the WebAssembly build gave exactly this; `und` is left for a model that predicts nothing).
+    for (const text of ['', ' ', '\n\n', '\u2028', '__label__de']) expect(await identifyLanguage(text)).toEqual({ language: 'en', score: Math.fround(0.12450417876243591) });
   });
 });
