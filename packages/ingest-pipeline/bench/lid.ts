@@ -1,9 +1,10 @@
 /**
  * Language identification per document, three ways on the same real texts (first 1000 characters each, line breaks
- * as spaces): this package's TypeScript fastText, the WebAssembly build (`fasttext.wasm.js`, what lid.ts used
- * before), and the native fastText CLI when `fasttext` is on PATH (fed the same lines from a temp file; its model
- * load, measured on a 1-line file, is subtracted). Passes are interleaved, each engine once per repeat in rotating
- * order, and the median CPU time of the repeats is reported (CPU rather than wall: the machine is shared).
+ * as spaces): this package's TypeScript fastText (alone, and behind lid.ts's async `identifyLanguage`), the
+ * WebAssembly build (`fasttext.wasm.js`, what lid.ts used before), and the native fastText CLI when `fasttext` is on
+ * PATH (fed the same lines from a temp file; its model load, measured on a 1-line file, is subtracted). Passes are
+ * interleaved, each engine once per repeat in rotating order, and the median CPU time of the repeats is reported
+ * (CPU rather than wall: the machine is shared).
  * Inputs: the WET file of distinct texts from bench/inputs.ts (Common Crawl pages, Wikipedia passages, books), and
  * the Wikipedia articles of the four sample dumps.
  * Run: npx tsx --conditions=@pretext/source bench/lid.ts [--repeats R]
@@ -19,7 +20,7 @@ import { planWikipedia, readWikipedia } from '@pretext/ingest-wikipedia';
 import { childCpu, median, numberOption } from '@pretext/test-fixtures';
 import { getLIDModel } from 'fasttext.wasm.js';
 import { FastTextModel } from '../src/fasttext.js';
-import { LANGUAGE_MODEL_FILE } from '../src/lid.js';
+import { identifyLanguage, LANGUAGE_MODEL_FILE } from '../src/lid.js';
 import { distinctWetFile } from './inputs.js';
 
 const REPEATS = numberOption('repeats', 7);
@@ -66,12 +67,19 @@ try {
     ['Wikipedia articles', wiki],
   ] as const) {
     const chars = docs.reduce((n, d) => n + Math.min(d.length, MAX_CHARS), 0);
-    const labels: Record<string, string[]> = { typescript: [], wasm: [], native: [] };
-    const engines: Record<string, () => number> = {
+    const labels: Record<string, string[]> = { typescript: [], 'typescript, identifyLanguage': [], wasm: [], native: [] };
+    const engines: Record<string, () => number | Promise<number>> = {
       typescript: () => {
         const out = labels.typescript!;
         out.length = 0;
         for (const d of docs) out.push(ts.labels[ts.topLabel(d, MAX_CHARS)]!);
+        return 0;
+      },
+      // What the pipeline calls: the same predictor behind lid.ts's async API (a promise per document).
+      'typescript, identifyLanguage': async () => {
+        const out = labels['typescript, identifyLanguage']!;
+        out.length = 0;
+        for (const d of docs) out.push(`__label__${(await identifyLanguage(d, MAX_CHARS)).language}`);
         return 0;
       },
       wasm: () => {
@@ -101,12 +109,12 @@ try {
     }
     const names = Object.keys(engines);
     const cpu: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-    for (const n of names) engines[n]!(); // warm-up: JIT, first-call buffers
+    for (const n of names) await engines[n]!(); // warm-up: JIT, first-call buffers
     for (let r = 0; r < REPEATS; r++) {
       for (let j = 0; j < names.length; j++) {
         const n = names[(r + j) % names.length]!;
         const c0 = process.cpuUsage();
-        const child = engines[n]!();
+        const child = await engines[n]!();
         const c = process.cpuUsage(c0);
         cpu[n]!.push(n === 'native' ? child : (c.user + c.system) / 1e6);
       }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedInputError } from '@pretext/core';
 import { parseTextBook } from '@pretext/ingest-books';
@@ -185,6 +186,120 @@ describe('fastText in TypeScript', () => {
         expect(model.topProbability).toBe(want.probability);
       }
     }
+  });
+});
+
+/** Bytes of a fastText model file, written field by field (little-endian, as fastText writes them). */
+class ModelWriter {
+  private readonly parts: Buffer[] = [];
+  i32(...xs: number[]): this {
+    for (const x of xs) this.parts.push(Buffer.from(new Int32Array([x]).buffer));
+    return this;
+  }
+  i64(x: number): this {
+    this.parts.push(Buffer.from(new BigInt64Array([BigInt(x)]).buffer));
+    return this;
+  }
+  f64(x: number): this {
+    this.parts.push(Buffer.from(new Float64Array([x]).buffer));
+    return this;
+  }
+  f32s(xs: Float32Array): this {
+    this.parts.push(Buffer.from(xs.buffer, xs.byteOffset, xs.byteLength));
+    return this;
+  }
+  u8s(...xs: number[]): this {
+    this.parts.push(Buffer.from(xs));
+    return this;
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+interface SyntheticModel {
+  dim: number;
+  minn: number;
+  maxn: number;
+  bucket: number;
+  /** Fraction of the n-gram buckets kept (a pruned, quantized model), or null: every bucket has a row. */
+  kept: number | null;
+  /** Product quantization of the input (and with `qout` the output): part size and whether norms are quantized. */
+  quantized: { dsub: number; qnorm: boolean; qout: boolean } | null;
+}
+
+/**
+ * A supervised hierarchical-softmax model with random weights, in the layouts lid.176.ftz does not use (dense or
+ * unpruned input, quantized output, norms on the output, a shorter last quantizer part, one-character n-grams):
+ * the vocabulary is the 400 most frequent words of a book, the labels have Huffman-unbalanced and tied counts.
+ */
+function syntheticModel(spec: SyntheticModel, seed: number): Buffer {
+  const random = rng(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+  const floats = (n: number, scale: number) => Float32Array.from({ length: n }, () => gauss() * scale);
+  const text = parseTextBook(readFileSync(corpus('books/gutenberg/markovify/sherlock.txt')), 'sherlock.txt', 'sherlock.txt').text;
+  const counts = new Map<string, number>();
+  for (const w of text.split(/[ \n\r\t\v\f\0]+/)) if (w) counts.set(w, (counts.get(w) ?? 0) + 1);
+  const words = ['</s>', ...[...counts].sort((a, b) => b[1] - a[1]).slice(0, 399).map(([w]) => w)];
+  const labelCounts = [900, 700, 700, 400, 250, 250, 250, 90, 40, 40, 12];
+  const { dim, bucket } = spec;
+  const w = new ModelWriter().i32(793712314, 12);
+  w.i32(dim, 5, 5, 1, 5, 1, 1, 3, bucket, spec.minn, spec.maxn, 100).f64(1e-4);
+  const keptBuckets: number[] = [];
+  if (spec.kept !== null) for (let b = 0; b < bucket; b++) if (random() < spec.kept) keptBuckets.push(b);
+  w.i32(words.length + labelCounts.length, words.length, labelCounts.length).i64(1_000_000).i64(spec.kept === null ? -1 : keptBuckets.length);
+  for (const [i, word] of words.entries()) w.u8s(...Buffer.from(word), 0).i64(10_000 - i).u8s(0);
+  for (const [i, c] of labelCounts.entries()) w.u8s(...Buffer.from(`__label__l${i}`), 0).i64(c).u8s(1);
+  // Kept buckets point at shuffled rows, as pruning leaves them.
+  const order = keptBuckets.map((_, i) => i).sort(() => random() - 0.5);
+  for (const [i, b] of keptBuckets.entries()) w.i32(b, order[i]!);
+  const inputRows = words.length + (spec.kept === null ? bucket : keptBuckets.length);
+  const matrix = (rows: number, quantized: boolean) => {
+    if (!quantized || !spec.quantized) {
+      w.i64(rows).i64(dim).f32s(floats(rows * dim, 0.4));
+      return;
+    }
+    const { dsub, qnorm } = spec.quantized;
+    const nsubq = Math.ceil(dim / dsub);
+    w.u8s(qnorm ? 1 : 0).i64(rows).i64(dim).i32(rows * nsubq);
+    w.u8s(...Array.from({ length: rows * nsubq }, () => Math.floor(random() * 256)));
+    w.i32(dim, nsubq, dsub, dim % dsub || dsub).f32s(floats(dim * 256, 0.4));
+    if (qnorm) w.u8s(...Array.from({ length: rows }, () => Math.floor(random() * 256))).i32(1, 1, 1, 1).f32s(Float32Array.from({ length: 256 }, () => 0.5 + random()));
+  };
+  w.u8s(spec.quantized ? 1 : 0);
+  matrix(inputRows, true);
+  w.u8s(spec.quantized?.qout ? 1 : 0);
+  matrix(labelCounts.length, spec.quantized?.qout ?? false);
+  return w.bytes();
+}
+
+describe('fastText model layouts lid.176 does not use', () => {
+  const specs: Array<[string, SyntheticModel]> = [
+    ['dense input, every bucket, one-character n-grams', { dim: 10, minn: 1, maxn: 3, bucket: 5000, kept: null, quantized: null }],
+    ['pruned, quantized input and output with norms, a short last part', { dim: 10, minn: 2, maxn: 4, bucket: 20_000, kept: 0.3, quantized: { dsub: 4, qnorm: true, qout: true } }],
+    ['quantized without norms, every bucket, dense output', { dim: 8, minn: 3, maxn: 6, bucket: 3000, kept: null, quantized: { dsub: 2, qnorm: false, qout: false } }],
+  ];
+  it.each(specs)('%s: same predictions as the WebAssembly build', async (_, spec) => {
+    const file = path.join(await tempDir(), 'synthetic.bin');
+    await writeFile(file, syntheticModel(spec, spec.bucket));
+    const other = await (getLIDModel as (o: { modelPath: string }) => Promise<{ load(): Promise<WasmModel> }>)({ modelPath: pathToFileURL(file).href }).then((m) => m.load());
+    const ours = FastTextModel.load(file);
+    const texts = ['', 'a', 'the', 'Holmes and Watson', 'naïve café über straße', '吾輩は猫である', '😀 x\ud800y'];
+    const book = parseTextBook(readFileSync(corpus('books/gutenberg/sentencepiece/botchan.txt')), 'botchan.txt', 'botchan.txt').text;
+    for (let i = 0; i < 200; i++) texts.push(book.slice(i * 997, i * 997 + 1 + ((i * 37) % 400)));
+    const answers = new Set<string>();
+    for (const [i, text] of texts.entries()) {
+      const [k, threshold] = i % 3 === 0 ? [3, 0] : i % 3 === 1 ? [11, 0.05] : [1, 0];
+      const v = other.predict(text, k, threshold);
+      const want = Array.from({ length: v.size() }, (_, j) => ({ label: v.get(j)[1], probability: v.get(j)[0] }));
+      v.delete();
+      const got = ours.predict(text, k, threshold);
+      expect(got.map((p) => p.label), JSON.stringify(text)).toEqual(want.map((p) => p.label));
+      for (const [j, p] of want.entries()) expect(Math.abs(got[j]!.probability - p.probability)).toBeLessThanOrEqual(1e-6);
+      answers.add(JSON.stringify(want));
+    }
+    // The answers vary (the comparison is not of one constant answer).
+    expect(answers.size).toBeGreaterThan(150);
   });
 });
 

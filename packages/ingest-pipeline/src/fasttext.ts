@@ -124,7 +124,10 @@ class Reader {
   }
 }
 
-/** A matrix as read from the file, decoded: row `i` is `data[i * cols ...]` times `norm[i]` (1 when not quantized). */
+/**
+ * A matrix as read from the file, decoded: row `i` is `data[i * cols ...]` times `norm[i]` (no norms: dense, or
+ * quantized without norms, or already scaled).
+ */
 interface Rows {
   rows: number;
   cols: number;
@@ -133,7 +136,7 @@ interface Rows {
 }
 
 /** A fastText matrix: dense (float32 rows) or product-quantized (centroid codes, optionally a quantized norm per row). */
-function readMatrix(r: Reader, quantized: boolean, what: string): Rows {
+function readMatrix(r: Reader, quantized: boolean, what: string, scaleRows: boolean): Rows {
   if (!quantized) {
     const rows = r.i64(`${what} rows`);
     const cols = r.i64(`${what} columns`);
@@ -164,6 +167,11 @@ function readMatrix(r: Reader, quantized: boolean, what: string): Rows {
     if (npq.dim !== 1) r.fail(`${what}: norm quantizer has ${npq.dim} dimensions, expected 1`);
     norm = new Float32Array(rows);
     for (let i = 0; i < rows; i++) norm[i] = npq.centroids[npq.offset(0, normCodes[i]!)]!;
+    if (scaleRows) {
+      // A row as fastText adds it to a vector: each value the float32 product norm × centroid.
+      for (let i = 0; i < rows * cols; i++) data[i] = Math.fround(norm[Math.floor(i / cols)]! * data[i]!);
+      norm = null;
+    }
   }
   return { rows, cols, data, norm };
 }
@@ -316,51 +324,47 @@ export class FastTextModel {
     const pruneAt = r.at;
     r.need(Math.max(0, pruneSize) * 8, `${pruneSize} pruned bucket pairs`);
     this.pruned = pruneSize;
-    const keptIndex = pruneSize > 0 ? new Int32Array(a.bucket).fill(-1) : null;
+    // The kept buckets as a bitmap (250 KB for 2M buckets, so the test of every n-gram, most of which were pruned,
+    // stays in cache), and their rows reordered by bucket: a kept bucket's row is its rank among the kept ones,
+    // counted from the bitmap, with no table of rows to look up.
+    this.keptBits = new Uint32Array(pruneSize > 0 ? Math.ceil(a.bucket / 32) : 0);
+    this.keptBefore = new Int32Array(this.keptBits.length);
+    const keptIndex = pruneSize > 0 ? new Int32Array(a.bucket) : null;
     for (let i = 0; i < pruneSize; i++) {
       const bucket = r.i32('pruned bucket');
       const index = r.i32('pruned bucket index');
       if (bucket < 0 || bucket >= a.bucket || index < 0) r.fail(`pruned bucket ${bucket} → ${index} is out of range`, r.at - 8);
       keptIndex![bucket] = index;
+      this.keptBits[bucket >>> 5]! |= 1 << (bucket & 31);
     }
 
     const quantInput = r.bool('quantized-input flag');
-    const input = readMatrix(r, quantInput, 'input matrix');
+    const input = readMatrix(r, quantInput, 'input matrix', true);
     if (!quantInput && pruneSize >= 0) r.fail('a pruned dictionary with a dense input matrix (fastText refuses this file too)', pruneAt);
     const qout = r.bool('quantized-output flag');
     // fastText honours the output flag only when the input is quantized.
-    const output = readMatrix(r, quantInput && qout, 'output matrix');
+    const output = readMatrix(r, quantInput && qout, 'output matrix', false);
     if (r.at !== data.length) r.fail(`${data.length - r.at} unexpected bytes after the output matrix`);
     if (input.cols !== a.dim || output.cols !== a.dim) r.fail(`matrix widths ${input.cols} and ${output.cols} differ from dim ${a.dim}`);
     const needRows = pruneSize < 0 && a.maxn > 0 ? nwords + a.bucket : nwords;
     if (input.rows < needRows) r.fail(`input matrix has ${input.rows} rows, the dictionary needs ${needRows}`);
     if (output.rows < nlabels - 1) r.fail(`output matrix has ${output.rows} rows, ${nlabels} labels need ${nlabels - 1}`);
-    // Rows as fastText adds them: with quantized norms, each value is the float32 product norm × centroid.
-    if (input.norm) {
-      for (let i = 0; i < input.rows; i++) {
-        const n = input.norm[i]!;
-        for (let j = 0; j < a.dim; j++) input.data[i * a.dim + j] = Math.fround(n * input.data[i * a.dim + j]!);
-      }
-    }
-    // The kept buckets as a bitmap (250 KB for 2M buckets, so the test of every n-gram, most of which were pruned,
-    // stays in cache), and their rows reordered by bucket: a kept bucket's row is its rank among the kept ones,
-    // counted from the bitmap, with no table of rows to look up.
-    this.keptBits = new Uint32Array(keptIndex ? Math.ceil(a.bucket / 32) : 0);
-    this.keptBefore = new Int32Array(this.keptBits.length);
     if (keptIndex) {
       let kept = 0;
-      for (let b = 0; b < a.bucket; b++) if (keptIndex[b]! >= 0) kept++;
+      for (const bits of this.keptBits) kept += popcount(bits);
       const rows = new Float32Array((nwords + kept) * a.dim);
       rows.set(input.data.subarray(0, nwords * a.dim));
+      // Walk the set bits only (42765 of 2M buckets in lid.176).
       let rank = 0;
-      for (let b = 0; b < a.bucket; b++) {
-        if ((b & 31) === 0) this.keptBefore[b >>> 5] = rank;
-        const index = keptIndex[b]!;
-        if (index < 0) continue;
-        if (nwords + index >= input.rows) r.fail(`pruned bucket ${b} → ${index} is past the input matrix's ${input.rows} rows`, pruneAt);
-        this.keptBits[b >>> 5]! |= 1 << (b & 31);
-        rows.set(input.data.subarray((nwords + index) * a.dim, (nwords + index + 1) * a.dim), (nwords + rank) * a.dim);
-        rank++;
+      for (let w = 0; w < this.keptBits.length; w++) {
+        this.keptBefore[w] = rank;
+        for (let bits = this.keptBits[w]!; bits !== 0; bits &= bits - 1) {
+          const b = w * 32 + 31 - Math.clz32(bits & -bits);
+          const index = keptIndex[b]!;
+          if (nwords + index >= input.rows) r.fail(`pruned bucket ${b} → ${index} is past the input matrix's ${input.rows} rows`, pruneAt);
+          for (let j = 0, from = (nwords + index) * a.dim, to = (nwords + rank) * a.dim; j < a.dim; j++) rows[to + j] = input.data[from + j]!;
+          rank++;
+        }
       }
       this.input = rows;
     } else {
