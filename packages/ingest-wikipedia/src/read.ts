@@ -15,8 +15,8 @@ import {
 import type { MetaField } from '@pretext/shards';
 import { bz2Blocks, isBz2 } from './bz2.js';
 import type { WorkUnit } from './plan.js';
-import { wikitextToText, type WikitextOptions } from './wikitext.js';
-import { PageXmlError, parsePage, parseSiteInfo, type SiteInfo } from './xml.js';
+import { wikitextUnitsToText, type WikitextOptions } from './wikitext.js';
+import { PageXmlError, parsePageUnits, parseSiteInfo, type SiteInfo } from './xml.js';
 
 export const SOURCE = 'wikipedia';
 
@@ -245,7 +245,8 @@ export async function* readWikipedia(unitOrFile: WorkUnit | string, options: Rea
     }
     let page;
     try {
-      page = parsePage(pageBytes.toString('utf8'), site!);
+      // Bytes to code units directly: the page never becomes one string (see parsePageUnits).
+      page = parsePageUnits(pageBytes, site!);
     } catch (error) {
       if (!(error instanceof PageXmlError)) throw error;
       report(new MalformedInputError(file, position, `malformed page XML (${error.message})`));
@@ -260,7 +261,7 @@ export async function* readWikipedia(unitOrFile: WorkUnit | string, options: Rea
       options.onSkip?.('redirect', detail);
       return null;
     }
-    const text = wikitextToText(page.text, textOptions);
+    const text = wikitextUnitsToText(page.units, page.length, textOptions);
     if (!text) {
       options.onSkip?.('empty-text', detail);
       return null;
