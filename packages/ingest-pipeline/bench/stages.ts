@@ -1,11 +1,17 @@
 /**
- * Where the time of one document goes: every per-document stage of a worker (read, words, language ID, Gopher
- * quality and repetition, dedup keys: normalization, exact key, MinHash) timed separately over the same documents,
- * on one core, in this thread. The Gopher rows include finding the words again. The reader's time includes gunzip and WARC parsing (and HTML extraction for WARC).
- * `share` is of the current stages' total (baseline rows excluded).
- * Run: npx tsx --conditions=@pretext/source bench/stages.ts [--copies N] [--repeats R] [--only wet|warc|wiki] [--baseline DIR]
+ * Where the time of one document goes: every per-document stage (read, words, language ID, Gopher quality and
+ * repetition, dedup keys: normalization, exact key, MinHash; and the main thread's shard writing) timed separately
+ * over the same documents, on one core, in this thread. The Gopher rows include finding the words again. The reader's
+ * time includes gunzip and WARC parsing (and HTML extraction for WARC). `share` is of the current stages' total
+ * (baseline rows excluded). For Common Crawl input the issue's anchor, the `warcio` package parsing the same file, is
+ * timed too, and `× warcio` puts each stage against its cost per record: on C cores the whole pipeline can reach
+ * at most C / (sum of the stages' × warcio) times warcio's single-core rate.
+ * Inputs: `wet` the WET sample's record repeated, `wet-distinct` ~4400 distinct real texts as WET records
+ * (see bench/inputs.ts), `warc` the resiliparse WARC repeated, `wiki` the enwiki excerpt.
+ * Run: npx tsx --conditions=@pretext/source bench/stages.ts [--copies N] [--repeats R]
+ *      [--only wet|wet-distinct|warc|wiki] [--baseline DIR]
  */
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,12 +19,14 @@ import { fileURLToPath } from 'node:url';
 import type { Document } from '@pretext/core';
 import { readCommonCrawl } from '@pretext/ingest-commoncrawl';
 import { readWikipedia } from '@pretext/ingest-wikipedia';
+import { writeDocuments } from '@pretext/shards';
+import { WARCParser } from 'warcio';
 import { gopherQualityScores, gopherRepetitionScores } from '../src/filters.js';
 import { identifyLanguage, loadLanguageModel } from '../src/lid.js';
 import { DedupKeyer } from '../src/keys.js';
 import { MinHasher } from '../src/minhash.js';
 import { WordSpans } from '../src/scan.js';
-import { wetFile } from './inputs.js';
+import { distinctWetFile, wetFile } from './inputs.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number) => {
@@ -65,7 +73,7 @@ await loadLanguageModel();
 console.log(`${loadavg().map((x) => x.toFixed(1)).join(' ')} load; fastText model load ${((performance.now() - t0) / 1000).toFixed(2)} s wall`);
 const rows: Array<Record<string, string>> = [];
 
-async function stages(label: string, read: () => AsyncIterable<Document>): Promise<void> {
+async function stages(label: string, read: () => AsyncIterable<Document>, warcFile?: string): Promise<void> {
   const docs: Document[] = [];
   const tRead = await cpu(async () => {
     docs.length = 0;
@@ -84,7 +92,25 @@ async function stages(label: string, read: () => AsyncIterable<Document>): Promi
     'gopher quality': await cpu(() => docs.forEach((d) => gopherQualityScores(d.text, undefined, spans.scan(d.text)))),
     'gopher repetition': await cpu(() => docs.forEach((d) => gopherRepetitionScores(d.text, undefined, spans.scan(d.text)))),
     'dedup keys (normalize, sha256, 112 MinHash)': await cpu(() => docs.forEach((d) => keyer.keys(d.text))),
+    'shard writing (main thread)': await cpu(async () => {
+      const out = path.join(tmp, 'shards');
+      await rm(out, { recursive: true, force: true });
+      await writeDocuments(docs, { outDir: out });
+    }),
   };
+  // The anchor: warcio reading every record of the same file (records, not documents: a WET file's warcinfo too).
+  let warcio: { seconds: number; records: number } | null = null;
+  if (warcFile) {
+    let records = 0;
+    const seconds = await cpu(async () => {
+      records = 0;
+      for await (const record of new WARCParser(createReadStream(warcFile))) {
+        await record.readFully(false);
+        records++;
+      }
+    });
+    warcio = { seconds, records };
+  }
   if (old) {
     const { words, gopherQualityScores: q, gopherRepetitionScores: r } = old.filters;
     const { normalizeForDedup, exactKey, MinHasher: H } = old.minhash;
@@ -101,7 +127,8 @@ async function stages(label: string, read: () => AsyncIterable<Document>): Promi
     );
   }
   const total = Object.entries(t).reduce((a, [k, b]) => (k.startsWith('baseline') ? a : a + b), 0);
-  for (const [stage, s] of Object.entries(t)) {
+  const perRecord = warcio ? warcio.seconds / warcio.records : null;
+  const row = (stage: string, s: number) =>
     rows.push({
       input: `${label}: ${docs.length} docs, ${mb.toFixed(1)} MB text`,
       stage,
@@ -109,23 +136,30 @@ async function stages(label: string, read: () => AsyncIterable<Document>): Promi
       'µs/doc': ((s / docs.length) * 1e6).toFixed(1),
       'ns/char': ((s / chars) * 1e9).toFixed(1),
       'MB/s': (mb / s).toFixed(1),
-      share: `${((100 * s) / total).toFixed(0)}%`,
+      share: stage.startsWith('baseline') || stage.startsWith('warcio') ? '' : `${((100 * s) / total).toFixed(0)}%`,
+      '× warcio': perRecord ? (s / docs.length / perRecord).toFixed(2) : '',
     });
-  }
+  for (const [stage, s] of Object.entries(t)) row(stage, s);
+  row('all stages', total);
+  if (warcio) row(`warcio parse (anchor; ${warcio.records} records)`, (warcio.seconds * docs.length) / warcio.records);
 }
 
 try {
   if (!only || only === 'wet') {
     const copies = opt('copies', 1000);
     const file = await wetFile(corpora, copies, path.join(tmp, 'wet.warc.wet.gz'));
-    await stages(`WET ×${copies}`, () => readCommonCrawl(file));
+    await stages(`WET ×${copies}`, () => readCommonCrawl(file), file);
+  }
+  if (!only || only === 'wet-distinct') {
+    const { file, documents } = await distinctWetFile(corpora, path.join(tmp, 'distinct.warc.wet.gz'));
+    await stages(`WET of ${documents} distinct texts`, () => readCommonCrawl(file), file);
   }
   if (!only || only === 'warc') {
     const bytes = await readFile(path.join(corpora, 'commoncrawl/cc/resiliparse/warcfile.warc.gz'));
     const copies = Math.max(1, Math.round(opt('copies', 1000) / 50));
     const file = path.join(tmp, 'warc.warc.gz');
     await writeFile(file, Buffer.concat(Array.from({ length: copies }, () => bytes)));
-    await stages(`WARC ×${copies}`, () => readCommonCrawl(file));
+    await stages(`WARC ×${copies}`, () => readCommonCrawl(file), file);
   }
   if (!only || only === 'wiki') {
     const file = path.join(corpora, 'wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2');
