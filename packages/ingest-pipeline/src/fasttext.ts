@@ -192,8 +192,8 @@ function readQuantizer(r: Reader, what: string) {
 }
 
 /**
- * A loaded fastText model. Not safe to share between concurrent callers of one instance only in the sense that it
- * reuses its buffers: JavaScript runs one call at a time per thread, so one instance per thread is the intended use.
+ * A loaded fastText model. Predictions reuse the instance's buffers, so results are read before the next call
+ * (`topProbability`); each thread loads its own instance.
  */
 export class FastTextModel {
   readonly args: FastTextArgs;
@@ -432,7 +432,7 @@ export class FastTextModel {
 
   /**
    * The most likely label of the first `maxChars` UTF-16 units of `text`, line breaks (`\n`, `\r`, U+2028, U+2029)
-   * read as spaces, as `predict` of that text with its line breaks replaced would give it, without allocating:
+   * read as spaces, as `predict` of that text with its line breaks replaced would give it, allocating nothing per word:
    * the label's index in `labels` (-1: no prediction), its probability in `topProbability`.
    */
   topLabel(text: string, maxChars = Infinity): number {

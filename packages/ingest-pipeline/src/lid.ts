@@ -22,7 +22,7 @@ export interface LanguageOptions {
   minScore?: number;
   /**
    * Characters of the document given to the model (the start of the text). fastText's cost grows with the input
-   * (about 50 µs per 1000 characters here), and a few thousand characters identify a language as well as the whole
+   * (30–50 µs per 1000 characters here), and a few thousand characters identify a language as well as the whole
    * document. Default 1000 (on the Wikipedia samples, 300 characters to whole articles give the same accuracy).
    */
   maxChars?: number;
