@@ -14,7 +14,9 @@ export {
   gopherQualityVerdict,
   gopherRepetitionVerdict,
 } from './filters.js';
-export { identifyLanguage, loadLanguageModel } from './lid.js';
+export { identifyLanguage, identifyLanguageSync, loadLanguageModel, languageModel, LANGUAGE_MODEL_FILE } from './lid.js';
+export { FastTextModel } from './fasttext.js';
+export type { FastTextArgs, FastTextPrediction } from './fasttext.js';
 export type { LanguageOptions, LanguageScore } from './lid.js';
 export { MinHasher, normalizeForDedup, exactKey, jaccard, DEDUP_DEFAULTS } from './minhash.js';
 export type { DedupOptions } from './minhash.js';

@@ -10,7 +10,7 @@ import {
   lengthScores,
   lengthVerdict,
 } from './filters.js';
-import { identifyLanguage } from './lid.js';
+import { identifyLanguageSync } from './lid.js';
 import { DedupKeyer } from './keys.js';
 import { MinHasher, type DedupOptions } from './minhash.js';
 import { rankOf, REJECT_TEXT_CHARS, RejectSample, type Reject } from './rejects.js';
@@ -192,7 +192,7 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
       const { languages, minScore, drop: drops, maxChars } = filters.language;
       for (const p of batch) {
         if (p.reason) continue;
-        const lid = await identifyLanguage(p.raw.text, maxChars);
+        const lid = identifyLanguageSync(p.raw.text, maxChars);
         p.language = lid.language;
         p.meta.lid_language = lid.language;
         p.meta.lid_score = lid.score;
