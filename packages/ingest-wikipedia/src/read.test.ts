@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { MalformedInputError } from '@pretext/core';
 import { describe, expect, it } from 'vitest';
 import { BGWIKI, ENWIKI, LTGWIKI, TABLES, VIWIKI, collect, sample } from './corpora.test-helper.js';
@@ -130,5 +133,59 @@ describe('readWikipedia on the real dump samples', () => {
     expect(d!.meta?.language).toBe('bg');
     expect(d!.text).toMatch(/^Григорианският календар/);
     expect(d!.text).not.toMatch(MARKUP);
+  });
+});
+
+/** A `<page>` of namespace 0 around `text` (raw XML content of `<text>`). */
+const page = (id: number, title: string, text: string) =>
+  `<page><title>${title}</title><ns>0</ns><id>${id}</id><revision><id>${id}0</id><timestamp>2020-01-01T00:00:00Z</timestamp>` +
+  `<text xml:space="preserve" bytes="1">${text}</text></revision></page>\n`;
+
+describe('readWikipedia on tricky <text> content', () => {
+  it('decodes references and line breaks as the string-based decoder did; a bad one is an error of its page alone', async () => {
+    // Expected values: what the reader gave when each page was decoded to a string first.
+    const dump = [
+      '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" xml:lang="en">\n',
+      page(1, 'References', 'A &amp;lt;b&amp;gt; c&lt;ref&gt;dropped&lt;/ref&gt; d &amp;lt;ref&amp;gt;kept as text&amp;lt;/ref&amp;gt; &#x1F600;&#128512;&#65;&#x0042; 😀 &quot;q&quot; &apos;s&apos; e&amp;nbsp;f'),
+      page(2, 'Line breaks', 'One\r\ntwo&#13;&#10;three&#13;four\r\n\r\nFive &amp;#10; six.'),
+      '<page><title>Empty</title><ns>0</ns><id>3</id><revision><id>30</id><text xml:space="preserve" bytes="0" /></revision></page>\n',
+      page(4, 'Bad reference', 'a &bogus; b'),
+      page(5, 'Unterminated', 'a & b'),
+      page(6, 'Redirect by reference', '&#35;REDIRECT [[References]]'),
+      '<page><title>Two revisions</title><ns>0</ns><id>7</id><revision><id>70</id><text>First.</text></revision>' +
+        '<revision><id>71</id><text>Second &amp;amp; last.</text></revision></page>\n',
+      page(8, 'Lt in text', 'a < b'),
+      page(9, 'Surrogate reference', 'a &#xD800; b'),
+      page(10, 'Zero-padded references', 'a &#00000065; b &#x000041; c'),
+      page(12, 'Long reference', 'a &#000000065; b'),
+      page(11, 'After &amp; errors', "'''Still''' read."),
+      '</mediawiki>\n',
+    ].join('');
+    const dir = await mkdtemp(path.join(tmpdir(), 'pretext-wiki-text-'));
+    try {
+      const file = path.join(dir, 'tricky.xml');
+      await writeFile(file, dump);
+      const r = await collect(file);
+      expect(r.docs.map((d) => [d.meta?.title, d.text])).toEqual([
+        ['References', 'A <b> c d <ref>kept as text</ref> 😀😀AB 😀 "q" \'s\' e f'],
+        ['Line breaks', 'One two three four\nFive six.'],
+        ['Two revisions', 'Second & last.'],
+        ['Zero-padded references', 'a A b A c'],
+        ['After & errors', 'Still read.'],
+      ]);
+      expect(r.skippedTitles).toEqual([
+        ['empty-text', 'Empty'],
+        ['redirect', 'Redirect by reference'],
+      ]);
+      expect(r.errors.map((e) => (e as MalformedInputError).reason)).toEqual([
+        'malformed page XML (undefined reference "&bogus;" in <text>)',
+        'malformed page XML (unterminated reference "& b" in <text>)',
+        'malformed page XML ("<" inside <text> content)',
+        'malformed page XML (undefined reference "&#xD800;" in <text>)',
+        'malformed page XML (unterminated reference "&#000000065;" in <text>)',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
