@@ -4,6 +4,7 @@
  *   bz2 blocks                               this package's decoder alone (wasm libbz2, block by block)
  *   readWikipedia .bz2                        the whole source: decompress, split pages, XML, wikitext → documents
  *   readWikipedia .xml                        the same without decompression
+ *   parse + wikitext                          the per-page work alone, on pages held in memory (no file, no split)
  * and wikitext → text per page against wtf_wikipedia (an AST parser from npm).
  *
  * The input is the gensim enwiki sample's 206 pages repeated N times inside one <mediawiki> root, compressed
@@ -19,7 +20,8 @@ import { childCpu, corpus, cpuTime, numberOption as opt, type Timing } from '@pr
 import wtf from 'wtf_wikipedia';
 import { bz2Blocks } from '../src/bz2.js';
 import { readWikipedia, wikitextToText } from '../src/index.js';
-import { parsePage, parseSiteInfo } from '../src/xml.js';
+import { wikitextUnitsToText } from '../src/wikitext.js';
+import { parsePage, parsePageUnits, parseSiteInfo } from '../src/xml.js';
 
 const REPEATS = opt('repeats', 3);
 const COPIES = opt('copies', 5);
@@ -59,6 +61,24 @@ try {
   };
   const fromBz2 = await time(pagesIn(bzFile));
   const fromXml = await time(pagesIn(xmlFile));
+  // What readWikipedia does per page once the bytes are decompressed and split (less the document id).
+  const site = parseSiteInfo(text.slice(0, first));
+  const ns6 = site.namespaces.get(6);
+  const ns14 = site.namespaces.get(14);
+  const textOptions = { fileNamespaces: ns6 ? [ns6] : [], categoryNamespaces: ns14 ? [ns14] : [] };
+  const dumpBytes = Buffer.from(dump);
+  const pageBytes: Buffer[] = [];
+  for (let at = dumpBytes.indexOf('<page>'); at >= 0; at = dumpBytes.indexOf('<page>', at + 1)) {
+    pageBytes.push(dumpBytes.subarray(at, dumpBytes.indexOf('</page>', at) + 7));
+  }
+  const pageWork = await time(async () => {
+    let n = 0;
+    for (const bytes of pageBytes) {
+      const page = parsePageUnits(bytes, site);
+      if (page.ns === 0 && !page.redirect && wikitextUnitsToText(page.units, page.length, textOptions)) n++;
+    }
+    return n;
+  });
   const pages = 206 * COPIES;
   const row = (name: string, t: Timing, docs = false) => ({
     reader: name,
@@ -77,10 +97,10 @@ try {
     row('bz2 blocks (wasm libbz2)', blocks),
     row('readWikipedia .bz2', fromBz2, true),
     row('readWikipedia .xml', fromXml, true),
+    row('parse + wikitext', pageWork, true),
   ]);
 
   // Wikitext → text per page: ours against wtf_wikipedia on the same 206 articles.
-  const site = parseSiteInfo(text.slice(0, first));
   const wikitexts: string[] = [];
   for (let at = text.indexOf('<page>'); at >= 0; at = text.indexOf('<page>', at + 1)) {
     const end = text.indexOf('</page>', at) + 7;
