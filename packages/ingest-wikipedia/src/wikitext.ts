@@ -12,7 +12,7 @@ import { decodeHTML } from 'entities';
  * entities are decoded last. Paragraph lines are joined as MediaWiki renders them (a single newline inside a
  * paragraph is a space); paragraphs, list items and headings end up one per line.
  *
- * Written here because the wikitext parsers on npm build an AST per page: wtf_wikipedia measured 5.9× slower
+ * Written here because the wikitext parsers on npm build an AST per page: wtf_wikipedia measured 9.5× slower
  * per article than these passes on the enwiki sample (bench/throughput.ts prints both).
  *
  * The passes run over the page's UTF-16 code units in one reusable `Uint16Array`, each compacting it in place
