@@ -141,14 +141,15 @@ export function parsePageUnits(bytes: Uint8Array, site: SiteInfo): PageUnits {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const open = b.indexOf('<text');
   const gt = open < 0 ? -1 : b.indexOf(62 /* > */, open);
-  // The conditions of parsePage, without reading the text twice more: the decoder below stops at any `<` in
-  // it, so the text holds no other `<text` and its first `</text>` is the last one.
+  // The conditions of parsePage, without reading the text twice more: the decoder gives up at any `<` in it,
+  // so once it succeeds the text holds no other `<text` and its first `</text>` is the last one. (So it runs
+  // before saxes: with a `<` in the text, parsePage cuts the page elsewhere and saxes may report another error.)
   const close = gt < 0 ? -1 : b.lastIndexOf('</text>');
   if (close > gt && b[gt - 1] !== 47 /* not <text/> */ && b.subarray(0, gt).indexOf('<text', open + 5) < 0 && b.indexOf('<text', close) < 0) {
-    // The cuts are at ASCII bytes, so the two parts decode to the same characters as the whole.
-    const r = parseStructure(`${b.toString('utf8', 0, gt + 1)}${b.toString('utf8', close)}`, site);
     const length = decodeTextUnits(b, gt + 1, close);
     if (length >= 0) {
+      // The cuts are at ASCII bytes, so the two parts decode to the same characters as the whole.
+      const r = parseStructure(`${b.toString('utf8', 0, gt + 1)}${b.toString('utf8', close)}`, site);
       const units = textUnits;
       const redirect = r.redirect || isRedirectText(String.fromCharCode.apply(null, units.subarray(0, Math.min(length, 64)) as unknown as number[]));
       // A literal, not a spread: measured several µs faster per page.
