@@ -158,6 +158,7 @@ describe('readWikipedia on tricky <text> content', () => {
       page(9, 'Surrogate reference', 'a &#xD800; b'),
       page(10, 'Zero-padded references', 'a &#00000065; b &#x000041; c'),
       page(12, 'Long reference', 'a &#000000065; b'),
+      page(14, 'Prototype name', 'a &toString; b'),
       // A stray `</text>` after the text: the page is cut at the first one, as saxes would read it.
       '<page><title>Stray close</title><ns>0</ns><id>13</id><revision><id>130</id><text>a</text><sha1>x</sha1></rev</text>ision></page>\n',
       page(11, 'After &amp; errors', "'''Still''' read."),
@@ -185,6 +186,7 @@ describe('readWikipedia on tricky <text> content', () => {
         'malformed page XML ("<" inside <text> content)',
         'malformed page XML (undefined reference "&#xD800;" in <text>)',
         'malformed page XML (unterminated reference "&#000000065;" in <text>)',
+        'malformed page XML (undefined reference "&toString;" in <text>)',
         'malformed page XML (disallowed character in closing tag.)',
       ]);
     } finally {

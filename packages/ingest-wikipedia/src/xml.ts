@@ -79,7 +79,8 @@ function decodeTextContent(raw: string): string {
     const semi = raw.indexOf(';', amp + 1);
     if (semi < 0 || semi - amp > 10) throw new PageXmlError(`unterminated reference ${JSON.stringify(raw.slice(amp, amp + 12))} in <text>`);
     const name = raw.slice(amp + 1, semi);
-    let value = XML_ENTITIES[name];
+    // Own properties only: `&toString;` is an undefined reference, not Object.prototype's function.
+    let value = Object.hasOwn(XML_ENTITIES, name) ? XML_ENTITIES[name] : undefined;
     if (value === undefined) {
       const code = name[0] === '#' ? (name[1] === 'x' ? (/^#x[0-9a-fA-F]+$/.test(name) ? parseInt(name.slice(2), 16) : NaN) : /^#[0-9]+$/.test(name) ? Number(name.slice(1)) : NaN) : NaN;
       if (!(code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff))) {
