@@ -153,6 +153,7 @@ try {
     row(input, mb, 'ingest without language ID, 1 worker', await time(() => pipeline(noLid, 1)), anchor, startup1);
     const raw = { ...options, filters: { length: false, language: false, gopherQuality: false, gopherRepetition: false } as const, dedup: { exact: false, near: false } };
     row(input, mb, 'ingest, no filters/dedup, 1 worker', await time(() => pipeline(raw, 1)), anchor, startup1);
+    if (CORES > 1) row(input, mb, `ingest, no filters/dedup, ${CORES} workers`, await time(() => pipeline(raw, CORES)), anchor, startupN);
   }
   if (wants('wiki') && has('bzip2')) {
     const source = path.join(corpora, 'wikipedia/gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2');
