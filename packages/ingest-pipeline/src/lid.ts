@@ -4,8 +4,8 @@ import { FastTextModel } from './fasttext.js';
 
 /**
  * Language identification with fastText's `lid.176.ftz` (Joulin et al. 2016; the model cc_net, RedPajama and
- * FineWeb use), run by this package's TypeScript fastText (`fasttext.ts`, same labels and probabilities as fastText
- * itself) on the model file the `fasttext.wasm.js` package ships. Labels are the model's codes: ISO 639-1 where one
+ * FineWeb use), run by this package's TypeScript fastText (`fasttext.ts`: fastText's labels, and its probabilities
+ * to a float32 ulp) on the model file the `fasttext.wasm.js` package ships. Labels are the model's codes: ISO 639-1 where one
  * exists (`en`, `vi`, `bg`), else ISO 639-3 or Wikipedia codes (`ceb`, `als`).
  */
 export interface LanguageScore {
