@@ -446,7 +446,6 @@ export function gopherRepetitionScores(text: string, wordList?: readonly string[
   // changes no count of a repeating n-gram and no answer below. On prose few 4-grams repeat, so n = 5…10 cost little.
   let candidates = Math.max(0, words - 1); // positions that start a 2-gram
   let keyN = 1;
-  const data = () => table.data;
 
   /** Counts the candidates' n-grams (their slots in `slotOf`); false if none occurs twice. */
   const count = (n: number): boolean => {
@@ -459,18 +458,19 @@ export function gopherRepetitionScores(text: string, wordList?: readonly string[
       }
     }
     table.reset(candidates);
+    const d = table.data;
     let repeats = false;
     for (let k = 0; k < candidates; k++) {
       const i = cand[k]!;
       const b = table.add(keyHi[i]!, keyLo[i]!, i);
       slotOf[k] = b;
-      if (data()[b + 2]! > 1) repeats = true;
+      if (d[b + 2]! > 1) repeats = true;
     }
     return repeats;
   };
   /** Keeps the candidates whose n-gram repeats and that start an (n + 1)-gram (call right after `count(n)`). */
   const narrow = (n: number) => {
-    const d = data();
+    const d = table.data;
     let m = 0;
     for (let k = 0; k < candidates; k++) {
       const i = cand[k]!;
@@ -487,7 +487,7 @@ export function gopherRepetitionScores(text: string, wordList?: readonly string[
       candidates = 0;
       return (prefix[n]! - prefix[0]! + (n - 1)) / len;
     }
-    const d = data();
+    const d = table.data;
     let bestCount = 0;
     let bestAt = 0;
     for (let k = 0; k < candidates; k++) {
@@ -513,10 +513,10 @@ export function gopherRepetitionScores(text: string, wordList?: readonly string[
     }
     // The walk below inserts only some n-grams (it skips past each repeat), so the next candidates come from the
     // full count just made: flag them now, keep them after the walk.
-    const d0 = data();
+    const d0 = table.data;
     for (let k = 0; k < candidates; k++) slotOf[k] = d0[slotOf[k]! + 2]! > 1 && cand[k]! + n + 1 <= words ? 1 : 0;
     table.reset(candidates);
-    const d = data();
+    const d = table.data;
     let chars = 0;
     let k = 0;
     while (k < candidates) {

@@ -160,7 +160,7 @@ export async function processUnit(task: UnitTask): Promise<UnitResult> {
     /** The words found for the length filter, kept for the Gopher filters (language identification runs between). */
     words: WordSpans | null;
     position: number;
-    meta: Record<string, string | number | null>;
+    meta: Meta;
     reason: string | null;
     detail: string;
     language: string | null;
